@@ -1,0 +1,4 @@
+"""Registry service: geography and district teams."""
+
+SCHEMA = "registry"
+SOURCE = "/warroom/registry"

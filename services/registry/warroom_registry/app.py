@@ -1,0 +1,52 @@
+"""The registry's FastAPI application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from warroom_registry import SCHEMA
+from warroom_registry.api.routes import geography, reference, teams
+from warroom_registry.geography import Geography
+from warroom_registry.settings import RegistrySettings
+from warroom_shared import db, messaging
+from warroom_shared.http import install_common
+from warroom_shared.logging import configure_logging
+from warroom_shared.outbox import OutboxRelay
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    settings = settings or RegistrySettings()
+    configure_logging(settings.log_level, "registry")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await db.create_pool(settings.database_url, SCHEMA)
+        nc = await messaging.connect(settings.nats_url, "warroom-registry")
+        async with pool.acquire() as conn:
+            app.state.geography = await Geography.read(conn)
+        app.state.pool = pool
+        relay = OutboxRelay(pool, nc.jetstream())
+        relay_task = asyncio.create_task(relay.run()) if settings.relay_enabled else None
+        try:
+            yield
+        finally:
+            if relay_task is not None:
+                relay.stop()
+                await relay_task
+            await nc.drain()
+            await pool.close()
+
+    app = FastAPI(
+        title="CAST War Room — registry",
+        version="1.0.0",
+        description="Geography of Thailand and the district teams of the CAST programme.",
+        lifespan=lifespan,
+    )
+    install_common(app, settings.max_body_bytes)
+    for module in (geography, reference, teams):
+        app.include_router(module.router)
+    return app

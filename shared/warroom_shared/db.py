@@ -1,0 +1,113 @@
+"""PostgreSQL helpers: a pool bound to the service's own schema, and a migration runner.
+
+Each service owns one schema (its own database in a larger deployment); `search_path` pins every
+connection of the pool to it, so services never read each other's tables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    sql: str
+
+
+def migrations_in(package: str) -> list[Migration]:
+    """The `NNNN_*.sql` files of a package's `migrations` folder, in order."""
+    folder = files(package).joinpath("migrations")
+    sql_files = sorted(
+        (f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name
+    )
+    return [
+        Migration(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in sql_files
+    ]
+
+
+def _jsonb_encode(value: Any) -> bytes:
+    return b"\x01" + json.dumps(value, ensure_ascii=False).encode()
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return json.loads(data[1:])  # binary jsonb is a version byte, then the text
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb in binary format, so that COPY (`copy_records_to_table`) can carry it too."""
+    await conn.set_type_codec(
+        "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog",
+        format="binary",
+    )  # fmt: skip
+
+
+async def create_pool(
+    dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10, **kwargs: Any
+) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"search_path": schema, "application_name": f"warroom-{schema}"},
+        **kwargs,
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str, schema: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    await _init_connection(conn)
+    return conn
+
+
+async def ensure_database(dsn: str) -> None:
+    """Create the DSN's database if it does not exist (the embedded default and tests need it)."""
+    name = urlsplit(dsn).path.lstrip("/")
+    admin = await asyncpg.connect(dsn, database="postgres")
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def migrate(dsn: str, schema: str, migrations: Sequence[Migration]) -> list[str]:
+    """Apply the migrations not yet applied, each in its own transaction; returns their names.
+
+    An advisory lock per schema lets several replicas start at once without racing.
+    """
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"warroom.migrate.{schema}")
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.execute(f'SET search_path TO "{schema}"')
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        applied = [m.name for m in migrations if m.name not in done]
+        for m in migrations:
+            if m.name in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(m.sql)
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", m.name)
+            log.info("migration applied", extra={"schema": schema, "migration": m.name})
+        return applied
+    finally:
+        await conn.close()

@@ -1,0 +1,206 @@
+"""What every HTTP service does the same way: limits, error shapes, request ids, cache validators.
+
+Bad input always gets a 4xx with field-level messages, never a 500:
+malformed JSON -> 400, body too large -> 413, wrong content type -> 415, invalid fields -> 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+JSON = "application/json"
+
+
+class Problem(Exception):
+    """A 4xx answer with a machine-readable code: `raise Problem(409, "team_exists", "...")`."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})
+
+
+def problem_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, **extra}}
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def field_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    """Pydantic errors as `{field, message, type}`, with `field` a dotted path (`body.` dropped)."""
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        out.append({"field": ".".join(loc) or "body", "message": err["msg"], "type": err["type"]})
+    return out
+
+
+async def _on_validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(400, "malformed_json", "The body is not valid JSON.")
+    return problem_response(
+        422, "invalid_fields", "Some fields are invalid.", fields=field_errors(errors)
+    )
+
+
+async def _on_problem(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def _on_http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return problem_response(exc.status_code, code, str(exc.detail), exc.headers)
+
+
+class LimitsMiddleware:
+    """Refuses oversized bodies (413) and bodies of a type the route does not take (415).
+
+    `limits` maps a path suffix to (max bytes, accepted content types) for routes that differ.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: Mapping[str, tuple[int, tuple[str, ...]]] | None = None,
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.overrides = dict(overrides or {})
+
+    def _rules(self, path: str) -> tuple[int, tuple[str, ...]]:
+        for suffix, rule in self.overrides.items():
+            if path.endswith(suffix):
+                return rule
+        return self.max_bytes, (JSON,)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        limit, types = self._rules(scope["path"])
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _send(scope, receive, send, _too_large(limit))
+            return
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if (length not in (None, "0") or "transfer-encoding" in headers) and ctype not in types:
+            resp = problem_response(
+                415, "unsupported_media_type", f"Send the body as {' or '.join(types)}."
+            )
+            await _send(scope, receive, send, resp)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, _capped(receive, limit), tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await _send(scope, receive, send, _too_large(limit))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return problem_response(413, "body_too_large", f"The body exceeds {limit} bytes.")
+
+
+async def _send(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
+    await response(scope, receive, send)
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _BodyTooLarge
+        return message
+
+    return wrapped
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (kept from `X-Request-ID` if the caller sent one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope["headers"]).get(b"x-request-id", b"")
+        request_id = sent.decode()[:64] if sent else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def install_common(
+    app: FastAPI,
+    max_body_bytes: int,
+    overrides: Mapping[str, tuple[int, tuple[str, ...]]] | None = None,
+) -> None:
+    """Error handlers, limits and request ids, the same on every service."""
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_middleware(LimitsMiddleware, max_bytes=max_body_bytes, overrides=overrides)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/healthz", tags=["health"], include_in_schema=True)
+    async def get_healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+
+def etag_of(payload: Any) -> str:
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def cacheable(request: Request, payload: Any, max_age: int = 3600) -> Response:
+    """Reference data: a strong ETag, `304` when the client already has it."""
+    tag = etag_of(payload)
+    headers = {"ETag": tag, "Cache-Control": f"public, max-age={max_age}"}
+    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(payload, headers=headers)

@@ -1,0 +1,155 @@
+"""Transactional outbox: an event row commits with the change it describes; a relay publishes it.
+
+The relay claims rows with `FOR UPDATE SKIP LOCKED`, so several relays never publish one row at
+the same time; it publishes a batch with async JetStream publishes (`Nats-Msg-Id` = event id, so
+the stream drops a republish after a crash), deletes the rows once the server has acked them, and
+wakes on LISTEN/NOTIFY with a polling fallback. The request path never waits on NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from warroom_shared.db import Migration
+from warroom_shared.events import Envelope, Event
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "warroom_outbox"
+
+MIGRATION = Migration(
+    "0000_outbox",
+    f"""
+    CREATE TABLE outbox (
+        id bigserial PRIMARY KEY,
+        event_id uuid NOT NULL UNIQUE,
+        subject text NOT NULL,
+        payload bytea NOT NULL,
+        headers jsonb NOT NULL DEFAULT '{{}}',
+        created_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_notify('{CHANNEL}', ''); RETURN NULL; END $$;
+    CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+    """,
+)
+
+
+def outbox_record(envelope: Envelope, headers: dict[str, str] | None = None) -> tuple[object, ...]:
+    """The row of one envelope, in the column order of `enqueue_many`."""
+    return (envelope.id, envelope.subject, envelope.model_dump_json().encode(), headers or {})
+
+
+async def enqueue(
+    conn: asyncpg.Connection, event: Event, source: str, headers: dict[str, str] | None = None
+) -> Envelope:
+    """Add an event to the outbox inside the caller's transaction."""
+    envelope = Envelope.wrap(event, source)
+    await enqueue_many(conn, [outbox_record(envelope, headers)])
+    return envelope
+
+
+async def enqueue_many(conn: asyncpg.Connection, records: list[tuple[object, ...]]) -> None:
+    await conn.copy_records_to_table(
+        "outbox", records=records, columns=["event_id", "subject", "payload", "headers"]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    rows: int
+    oldest_age_seconds: float
+
+
+async def backlog(conn: asyncpg.Connection) -> Backlog:
+    row = await conn.fetchrow("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox")
+    assert row is not None
+    oldest: dt.datetime | None = row["oldest"]
+    age = (dt.datetime.now(tz=dt.UTC) - oldest).total_seconds() if oldest else 0.0
+    return Backlog(rows=row["n"], oldest_age_seconds=max(age, 0.0))
+
+
+class OutboxRelay:
+    """Publishes outbox rows to JetStream until stopped."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        ack_timeout: float = 10.0,
+    ) -> None:
+        self._pool = pool
+        self._js = js
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._ack_timeout = ack_timeout
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.published = 0
+
+    async def run(self) -> None:
+        async with self._pool.acquire() as listener:
+            await listener.add_listener(CHANNEL, self._on_notify)
+            while not self._stopping:
+                await self._publish_until_empty()
+                self._wake.clear()
+                if not self._stopping:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+            await listener.remove_listener(CHANNEL, self._on_notify)
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from `run`."""
+        self._stopping = True
+        self._wake.set()
+
+    async def _publish_until_empty(self) -> None:
+        try:
+            while not self._stopping and await self.publish_batch():
+                pass
+        except Exception:  # broker or database down: retry, never die
+            log.exception("outbox relay: publish failed; retrying")
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def publish_batch(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, event_id, subject, payload, headers FROM outbox "
+                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            futures = [
+                await self._js.publish_async(
+                    r["subject"],
+                    r["payload"],
+                    headers={**r["headers"], "Nats-Msg-Id": str(r["event_id"])},
+                )
+                for r in rows
+            ]
+            results = await asyncio.wait_for(
+                asyncio.gather(*futures, return_exceptions=True), self._ack_timeout
+            )
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+            await conn.execute(
+                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+            )
+        self.published += len(rows)
+        return len(rows)

@@ -1,0 +1,95 @@
+"""Real servers for the whole suite: a PostgreSQL and a `nats-server -js`, started once per session
+on free ports with temporary directories. Each test gets its own database (a copy of a migrated
+template) and a JetStream with no streams or buckets left over from another test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from warroom_registry import SCHEMA as REGISTRY_SCHEMA
+from warroom_registry import geography
+from warroom_registry.prepare import MIGRATIONS as REGISTRY_MIGRATIONS
+from warroom_shared import db
+
+TEMPLATE = "warroom_template"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
+    server = EmbeddedNats(tmp_path_factory.mktemp("nats"), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+def _dsn(server: EmbeddedPostgres, database: str) -> str:
+    return server.dsn.rsplit("/", 1)[0] + f"/{database}"
+
+
+@pytest.fixture(scope="session")
+async def template_database(postgres_server: EmbeddedPostgres) -> str:
+    """A database with every service's migrations applied and the geography loaded."""
+    dsn = _dsn(postgres_server, TEMPLATE)
+    await db.ensure_database(dsn)
+    await db.migrate(dsn, REGISTRY_SCHEMA, REGISTRY_MIGRATIONS)
+    conn = await db.connect(dsn, REGISTRY_SCHEMA)
+    try:
+        await geography.load(conn)
+    finally:
+        await conn.close()
+    return TEMPLATE
+
+
+@pytest.fixture
+async def database_url(
+    postgres_server: EmbeddedPostgres, template_database: str
+) -> AsyncIterator[str]:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server.dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        yield _dsn(postgres_server, name)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def nats_url(nats_server: EmbeddedNats) -> AsyncIterator[str]:
+    """The session's NATS, with every stream (KV buckets included) removed before the test."""
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        for name in await js.streams_info():
+            await js.delete_stream(name.config.name)
+        yield nats_server.url
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    client = await nats.connect(nats_url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return Path(__file__).parent / "data"
