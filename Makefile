@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e services/registry -e cli
+PACKAGES := -e shared -e services/registry -e services/reporting -e services/aggregator -e cli
 
 .PHONY: install run test lint format bench clean
 

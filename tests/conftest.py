@@ -14,12 +14,21 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from warroom_registry import SCHEMA as REGISTRY_SCHEMA
+import warroom_aggregator
+import warroom_aggregator.prepare
+import warroom_registry
+import warroom_registry.prepare
+import warroom_reporting
+import warroom_reporting.prepare
 from warroom_registry import geography
-from warroom_registry.prepare import MIGRATIONS as REGISTRY_MIGRATIONS
 from warroom_shared import db
 
 TEMPLATE = "warroom_template"
+SCHEMAS = [
+    (warroom_registry.SCHEMA, warroom_registry.prepare.MIGRATIONS),
+    (warroom_reporting.SCHEMA, warroom_reporting.prepare.MIGRATIONS),
+    (warroom_aggregator.SCHEMA, warroom_aggregator.prepare.MIGRATIONS),
+]
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +56,9 @@ async def template_database(postgres_server: EmbeddedPostgres) -> str:
     """A database with every service's migrations applied and the geography loaded."""
     dsn = _dsn(postgres_server, TEMPLATE)
     await db.ensure_database(dsn)
-    await db.migrate(dsn, REGISTRY_SCHEMA, REGISTRY_MIGRATIONS)
-    conn = await db.connect(dsn, REGISTRY_SCHEMA)
+    for schema, migrations in SCHEMAS:
+        await db.migrate(dsn, schema, migrations)
+    conn = await db.connect(dsn, warroom_registry.SCHEMA)
     try:
         await geography.load(conn)
     finally:

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warroom_shared.domain import Role, Sector
+from warroom_shared.domain import Dimension, Programme, Role, Sector
 
 TYPE_PREFIX = "th.go.dopa.warroom"
 
@@ -113,3 +113,57 @@ class DirectoryDistrict(BaseModel):
     province_name_en: str
     kind: Literal["amphoe", "khet"]
     subdistricts: list[str]
+
+
+# --- reporting events -------------------------------------------------------------------------
+
+
+class ReportFigures(BaseModel):
+    """What the totals count of one version of a report: its buckets and its figures.
+
+    Amendments carry the old and the new figures, retractions the old, so a consumer moves counts
+    with commutative deltas (-old, +new) and needs no state of its own about reports.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    province_code: str
+    district_code: str
+    fiscal_year: int
+    quarter: int
+    programme: Programme
+    dimensions: list[Dimension]
+    participants: dict[Sector, int]
+    households: int
+
+
+class _ReportEvent(Event):
+    DOMAIN = "report"
+
+    report_id: uuid.UUID
+    version: int
+
+
+class ReportSubmitted(_ReportEvent):
+    NAME = "submitted"
+
+    figures: ReportFigures
+
+
+class ReportAmended(_ReportEvent):
+    NAME = "amended"
+
+    old: ReportFigures
+    new: ReportFigures
+
+
+class ReportRetracted(_ReportEvent):
+    NAME = "retracted"
+
+    old: ReportFigures
+    reason: str
+
+
+REPORT_EVENTS: dict[str, type[_ReportEvent]] = {
+    e.event_type(): e for e in (ReportSubmitted, ReportAmended, ReportRetracted)
+}

@@ -1,0 +1,4 @@
+"""Aggregator service: exactly-once running totals of report events."""
+
+SCHEMA = "aggregator"
+SOURCE = "/warroom/aggregator"

@@ -1,0 +1,18 @@
+"""One-off preparation before the aggregator serves: migrations and JetStream topology."""
+
+from __future__ import annotations
+
+from warroom_aggregator import SCHEMA
+from warroom_aggregator.settings import AggregatorSettings
+from warroom_shared import db, messaging
+
+MIGRATIONS = db.migrations_in("warroom_aggregator")
+
+
+async def prepare(settings: AggregatorSettings) -> None:
+    await db.migrate(settings.database_url, SCHEMA, MIGRATIONS)
+    nc = await messaging.connect(settings.nats_url, "warroom-aggregator-prepare")
+    try:
+        await messaging.ensure_topology(nc.jetstream())
+    finally:
+        await nc.drain()

@@ -1,0 +1,18 @@
+"""One-off preparation before the reporting serves: migrations and JetStream topology."""
+
+from __future__ import annotations
+
+from warroom_reporting import SCHEMA
+from warroom_reporting.settings import ReportingSettings
+from warroom_shared import db, messaging
+
+MIGRATIONS = db.migrations_in("warroom_reporting")
+
+
+async def prepare(settings: ReportingSettings) -> None:
+    await db.migrate(settings.database_url, SCHEMA, MIGRATIONS)
+    nc = await messaging.connect(settings.nats_url, "warroom-reporting-prepare")
+    try:
+        await messaging.ensure_topology(nc.jetstream())
+    finally:
+        await nc.drain()

@@ -1,0 +1,5 @@
+from warroom_shared.settings import WarroomSettings
+
+
+class ReportingSettings(WarroomSettings):
+    """`WARROOM_*` settings of the reporting service."""
