@@ -13,13 +13,13 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
-from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 import warroom_aggregator
 import warroom_aggregator.prepare
 import warroom_registry
 import warroom_registry.prepare
 import warroom_reporting
 import warroom_reporting.prepare
+from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from warroom_registry import geography
 from warroom_shared import db
 
