@@ -70,4 +70,4 @@ class DistrictDirectory:
         self._stopping = True
         if self._watcher is not None:
             with contextlib.suppress(Exception):
-                await self._watcher.stop()
+                await self._watcher.stop()  # type: ignore[no-untyped-call]
