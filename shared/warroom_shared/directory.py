@@ -52,6 +52,8 @@ class DistrictDirectory:
             try:
                 kv = await js.key_value(DISTRICTS_BUCKET.bucket)
                 self._watcher = await kv.watchall()
+                if self._stopping:  # stop() came while we were subscribing
+                    await self._watcher.stop()  # type: ignore[no-untyped-call]
                 async for entry in self._watcher:
                     if entry is None:
                         self.ready.set()

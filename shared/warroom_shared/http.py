@@ -25,11 +25,17 @@ class Problem(Exception):
     """A 4xx answer with a machine-readable code: `raise Problem(409, "team_exists", "...")`."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        fields: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = dict(headers or {})
+        self.fields = fields
 
 
 def problem_response(
@@ -62,7 +68,8 @@ async def _on_validation_error(_: Request, exc: Exception) -> Response:
 
 async def _on_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return problem_response(exc.status, exc.code, exc.message, exc.headers)
+    extra = {} if exc.fields is None else {"fields": exc.fields}
+    return problem_response(exc.status, exc.code, exc.message, exc.headers, **extra)
 
 
 async def _on_http_error(_: Request, exc: Exception) -> Response:
@@ -94,7 +101,7 @@ class LimitsMiddleware:
         return self.max_bytes, (JSON,)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
             await self.app(scope, receive, send)
             return
         limit, types = self._rules(scope["path"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from warroom_reporting import SCHEMA
 from warroom_reporting.settings import ReportingSettings
-from warroom_shared import db, messaging
+from warroom_shared import db, messaging, outbox
 
-MIGRATIONS = db.migrations_in("warroom_reporting")
+MIGRATIONS = [outbox.MIGRATION, *db.migrations_in("warroom_reporting")]
 
 
 async def prepare(settings: ReportingSettings) -> None:

@@ -1,0 +1,115 @@
+"""The collection of reports: filtered pages, CSV export, bulk NDJSON import, period counts."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from warroom_reporting import bulk, queries
+from warroom_reporting.api.deps import ConnDep, DirectoryDep, PoolDep
+from warroom_reporting.models import Report
+from warroom_reporting.queries import ReportFilter
+from warroom_reporting.validation import require_ready
+from warroom_shared.domain import Programme
+from warroom_shared.http import Problem
+
+router = APIRouter(prefix="/v1", tags=["reports"])
+
+
+def report_filter(
+    district: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
+    province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
+    fiscal_year: Annotated[int | None, Query(ge=2560, le=2700)] = None,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    programme: Programme | None = None,
+) -> ReportFilter:
+    return ReportFilter(
+        district, province, fiscal_year, quarter, programme.value if programme else None
+    )
+
+
+FilterDep = Annotated[ReportFilter, Depends(report_filter)]
+
+
+class ReportPage(BaseModel):
+    items: list[Report]
+    next_cursor: uuid.UUID | None
+
+
+class BulkAnswer(BaseModel):
+    created: int
+    duplicate: int
+    conflict: int
+    refused: int
+    results: list[dict[str, Any]]
+
+
+class PeriodCounts(BaseModel):
+    fiscal_year: int
+    quarter: int
+    rows: list[dict[str, Any]]
+
+
+@router.get("/reports")
+async def list_reports(
+    flt: FilterDep,
+    conn: ConnDep,
+    cursor: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ReportPage:
+    """Reports matching the filter, a page at a time (pass `next_cursor` back as `cursor`)."""
+    items = await queries.page(conn, flt, cursor, limit)
+    return ReportPage(items=items, next_cursor=items[-1].report_id if len(items) == limit else None)
+
+
+@router.get("/reports.csv", response_class=StreamingResponse)
+async def export_reports_csv(flt: FilterDep, pool: PoolDep) -> StreamingResponse:
+    """The same filter as CSV (UTF-8 with BOM, so Excel shows Thai), streamed."""
+    return StreamingResponse(
+        queries.csv_chunks(pool, flt),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="reports.csv"'},
+    )
+
+
+@router.post(
+    "/reports:bulk",
+    openapi_extra={
+        "requestBody": {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}
+    },
+)
+async def submit_reports_bulk(
+    request: Request, conn: ConnDep, directory: DirectoryDep
+) -> BulkAnswer:
+    """NDJSON, one report a line (at most 10,000 lines, 10 MiB): an answer per line."""
+    require_ready(directory)
+    lines = (await request.body()).splitlines()
+    if len(lines) > bulk.MAX_LINES:
+        raise Problem(413, "too_many_lines", f"Send at most {bulk.MAX_LINES} lines a request.")
+    refused, valid = bulk.parse(lines, directory)
+    stored = await bulk.store(conn, valid, directory) if valid else []
+    results = sorted(refused + stored, key=lambda r: r.line)
+    tally = Counter(r.status for r in results)
+    return BulkAnswer(
+        created=tally["created"], duplicate=tally["duplicate"], conflict=tally["conflict"],
+        refused=tally["refused"], results=[r.as_dict() for r in results],
+    )  # fmt: skip
+
+
+@router.get("/reports:counts")
+async def count_reports(
+    conn: ConnDep,
+    fiscal_year: Annotated[int, Query(ge=2560, le=2700)],
+    quarter: Annotated[int, Query(ge=1, le=4)],
+) -> PeriodCounts:
+    """Active reports of a period per district and programme (what `warroom reconcile` checks)."""
+    return PeriodCounts(
+        fiscal_year=fiscal_year,
+        quarter=quarter,
+        rows=await queries.counts(conn, fiscal_year, quarter),
+    )

@@ -1,0 +1,110 @@
+"""Submitting, reading, amending and retracting single reports."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Response
+
+from warroom_reporting import store
+from warroom_reporting.api.deps import ConnDep, DirectoryDep
+from warroom_reporting.models import (
+    HistoryEntry,
+    Receipt,
+    Report,
+    ReportContent,
+    ReportIn,
+    Retraction,
+)
+from warroom_reporting.validation import place_errors, refuse, require_ready
+from warroom_shared.directory import DistrictDirectory
+from warroom_shared.http import Problem
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+IfMatch = Annotated[str | None, Header(description="The report's ETag (its version)")]
+
+
+def _checked_province(directory: DistrictDirectory, content: ReportContent) -> str:
+    require_ready(directory)
+    errors = place_errors(directory, content)
+    if errors:
+        raise refuse(errors)
+    district = directory.get(content.district_code)
+    assert district is not None
+    return district.province_code
+
+
+def _version(if_match: str | None, required: bool) -> int | None:
+    if if_match is None:
+        if required:
+            raise Problem(428, "precondition_required", "Send If-Match with the report's ETag.")
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Problem(412, "stale_version", "If-Match does not name a version of this report.")
+    return int(value)
+
+
+@router.post("", status_code=201, responses={200: {"model": Receipt}, 409: {}, 503: {}})
+async def submit_report(
+    report: ReportIn, conn: ConnDep, directory: DirectoryDep, response: Response
+) -> Receipt:
+    """Submit a report. Resending the same report answers 200 with the original receipt."""
+    province = _checked_province(directory, report)
+    receipt, created = await store.submit(conn, report, province)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/v1/reports/{report.report_id}"
+    return receipt
+
+
+@router.get("/{report_id}")
+async def get_report(report_id: uuid.UUID, conn: ConnDep, response: Response) -> Report:
+    """One report as it stands now; its ETag is what an amendment must send back."""
+    report = await store.get(conn, report_id)
+    if report is None:
+        raise Problem(404, "report_not_found", f"No report {report_id}.")
+    response.headers["ETag"] = store.etag(report.version)
+    return report
+
+
+@router.put("/{report_id}")
+async def amend_report(
+    report_id: uuid.UUID,
+    content: ReportContent,
+    conn: ConnDep,
+    directory: DirectoryDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Report:
+    """Amend a report (a new version); a stale If-Match answers 412."""
+    version = _version(if_match, required=True)
+    assert version is not None
+    province = _checked_province(directory, content)
+    report = await store.amend(conn, report_id, version, content, province)
+    response.headers["ETag"] = store.etag(report.version)
+    return report
+
+
+@router.delete("/{report_id}")
+async def retract_report(
+    report_id: uuid.UUID,
+    body: Annotated[Retraction, Body()],
+    conn: ConnDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Report:
+    """Retract a report, with a reason; it stops counting in the totals."""
+    report = await store.retract(conn, report_id, _version(if_match, required=False), body)
+    response.headers["ETag"] = store.etag(report.version)
+    return report
+
+
+@router.get("/{report_id}/history")
+async def get_report_history(report_id: uuid.UUID, conn: ConnDep) -> list[HistoryEntry]:
+    """Every version of a report: who, when, what changed, and why for a retraction."""
+    entries = await store.history(conn, report_id)
+    if not entries:
+        raise Problem(404, "report_not_found", f"No report {report_id}.")
+    return entries

@@ -1,0 +1,55 @@
+"""The reporting service's FastAPI application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from warroom_reporting import SCHEMA, bulk
+from warroom_reporting.api.routes import collection, outbox, reports
+from warroom_reporting.settings import ReportingSettings
+from warroom_shared import db, messaging
+from warroom_shared.directory import DistrictDirectory
+from warroom_shared.http import install_common
+from warroom_shared.logging import configure_logging
+from warroom_shared.outbox import OutboxRelay
+
+
+def create_app(settings: ReportingSettings | None = None) -> FastAPI:
+    settings = settings or ReportingSettings()
+    configure_logging(settings.log_level, "reporting")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await db.create_pool(settings.database_url, SCHEMA, max_size=settings.pool_max_size)
+        nc = await messaging.connect(settings.nats_url, "warroom-reporting")
+        js = nc.jetstream()
+        app.state.pool = pool
+        app.state.directory = directory = DistrictDirectory()
+        tasks = [asyncio.create_task(directory.run(js))]
+        relay = OutboxRelay(pool, js, batch_size=settings.relay_batch_size)
+        if settings.relay_enabled:
+            tasks.append(asyncio.create_task(relay.run()))
+        try:
+            yield
+        finally:
+            relay.stop()
+            await directory.stop()
+            await asyncio.gather(*tasks)
+            await nc.drain()
+            await pool.close()
+
+    app = FastAPI(
+        title="CAST War Room — reporting",
+        version="1.0.0",
+        description="Activity reports of the district teams: accepted means counted, exactly once.",
+        lifespan=lifespan,
+    )
+    bulk_rule = (bulk.MAX_BYTES, ("application/x-ndjson",))
+    install_common(app, settings.max_body_bytes, overrides={":bulk": bulk_rule})
+    for module in (collection, reports, outbox):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,127 @@
+"""Bulk submission: NDJSON in, one answer per line. One bad line never sinks the others.
+
+Valid lines are stored with COPY in one transaction; their events go to the outbox with them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import asyncpg
+from pydantic import TypeAdapter, ValidationError
+
+from warroom_reporting.events import event_headers
+from warroom_reporting.models import ReportIn
+from warroom_reporting.store import CONTENT_COLUMNS, content_row, submitted_envelope
+from warroom_reporting.validation import place_errors
+from warroom_shared import outbox
+from warroom_shared.directory import DistrictDirectory
+from warroom_shared.http import field_errors
+
+MAX_LINES = 10_000
+MAX_BYTES = 10 * 1024 * 1024
+Status = Literal["created", "duplicate", "conflict", "refused"]
+_adapter = TypeAdapter(ReportIn)
+
+
+@dataclass
+class LineResult:
+    line: int
+    status: Status
+    report_id: uuid.UUID | None = None
+    fields: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"line": self.line, "status": self.status}
+        if self.report_id is not None:
+            out["report_id"] = str(self.report_id)
+        if self.fields:
+            out["fields"] = self.fields
+        return out
+
+
+def parse(
+    lines: list[bytes], directory: DistrictDirectory
+) -> tuple[list[LineResult], dict[int, ReportIn]]:
+    """Validate every non-empty line; returns refusals and the valid reports by line number."""
+    refused: list[LineResult] = []
+    valid: dict[int, ReportIn] = {}
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            report = _adapter.validate_json(raw)
+        except ValidationError as exc:
+            refused.append(LineResult(number, "refused", fields=field_errors(list(exc.errors()))))
+            continue
+        errors = place_errors(directory, report)
+        if errors:
+            refused.append(LineResult(number, "refused", report.report_id, errors))
+        else:
+            valid[number] = report
+    return refused, valid
+
+
+async def store(
+    conn: asyncpg.Connection, valid: dict[int, ReportIn], directory: DistrictDirectory
+) -> list[LineResult]:
+    first: dict[uuid.UUID, int] = {}
+    for number, report in valid.items():
+        first.setdefault(report.report_id, number)
+    batch = {valid[n].report_id: valid[n] for n in first.values()}
+    province = {rid: _province(directory, r) for rid, r in batch.items()}
+    async with conn.transaction():
+        created = await _insert(conn, batch, province)
+        existing = await conn.fetch(
+            "SELECT report_id, submitted_hash FROM reports WHERE report_id = ANY($1::uuid[])",
+            [rid for rid in batch if rid not in created],
+        )
+    hashes = {r["report_id"]: r["submitted_hash"] for r in existing}
+    results = []
+    for number, report in valid.items():
+        rid = report.report_id
+        if rid in created and first[rid] == number:
+            results.append(LineResult(number, "created", rid))
+        else:
+            known = hashes.get(rid) or batch[rid].content_hash()
+            same = known == report.content_hash()
+            results.append(LineResult(number, "duplicate" if same else "conflict", rid))
+    return results
+
+
+def _province(directory: DistrictDirectory, report: ReportIn) -> str:
+    district = directory.get(report.district_code)
+    assert district is not None  # checked by parse()
+    return district.province_code
+
+
+async def _insert(
+    conn: asyncpg.Connection, batch: dict[uuid.UUID, ReportIn], province: dict[uuid.UUID, str]
+) -> set[uuid.UUID]:
+    columns = ["report_id", "submitted_hash", *CONTENT_COLUMNS]
+    await conn.execute(
+        f"CREATE TEMP TABLE bulk_reports ON COMMIT DROP AS "
+        f"SELECT {', '.join(columns)} FROM reports WITH NO DATA"
+    )
+    records = [(rid, r.content_hash(), *content_row(r, province[rid])) for rid, r in batch.items()]
+    await conn.copy_records_to_table("bulk_reports", columns=columns, records=records)
+    rows = await conn.fetch(
+        f"INSERT INTO reports ({', '.join(columns)}) SELECT {', '.join(columns)} FROM bulk_reports "
+        "ON CONFLICT (report_id) DO NOTHING RETURNING report_id, received_at"
+    )
+    created = {r["report_id"]: r["received_at"] for r in rows}
+    await conn.copy_records_to_table(
+        "report_history", columns=["report_id", "version", "action", "actor", "content", "at"],
+        records=[
+            (rid, 1, "submitted", batch[rid].reported_by.model_dump(),
+             batch[rid].model_dump(mode="json"), at)
+            for rid, at in created.items()
+        ],
+    )  # fmt: skip
+    await outbox.enqueue_many(conn, [
+        outbox.outbox_record(submitted_envelope(batch[rid], province[rid]), event_headers(rid))
+        for rid in created
+    ])  # fmt: skip
+    return set(created)

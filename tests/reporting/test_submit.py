@@ -1,0 +1,144 @@
+import asyncio
+import datetime as dt
+import json
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.utils.factories import report
+from warroom_shared.fiscal import today_bangkok
+
+
+async def _count(database_url: str, sql: str) -> int:
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "reporting"})
+    try:
+        return int(await conn.fetchval(sql))
+    finally:
+        await conn.close()
+
+
+async def test_submit_report_answers_receipt_with_derived_period(
+    reporting: httpx.AsyncClient,
+) -> None:
+    body = report(activity_date="2024-10-01")
+    r = await reporting.post("/v1/reports", json=body)
+    assert r.status_code == 201
+    receipt = r.json()
+    assert receipt["report_id"] == body["report_id"]
+    assert (receipt["fiscal_year"], receipt["quarter"], receipt["version"]) == (2568, 1, 1)
+    stored = (await reporting.get(f"/v1/reports/{body['report_id']}")).json()
+    assert stored["province_code"] == "10"
+    assert stored["participants"]["people"] == 40
+
+
+async def test_submit_report_again_answers_original_receipt(reporting: httpx.AsyncClient) -> None:
+    body = report()
+    first = await reporting.post("/v1/reports", json=body)
+    again = await reporting.post("/v1/reports", json=body)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    changed = await reporting.post("/v1/reports", json={**body, "households": 13})
+    assert changed.status_code == 409
+    assert changed.json()["error"]["code"] == "report_id_conflict"
+
+
+async def test_submit_report_race_creates_one_report_and_one_event(
+    reporting: httpx.AsyncClient, database_url: str
+) -> None:
+    body = report()
+    answers = await asyncio.gather(*(reporting.post("/v1/reports", json=body) for _ in range(50)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200] * 49 + [201]
+    assert len({a.text for a in answers}) == 1
+    assert await _count(database_url, "SELECT count(*) FROM reports") == 1
+    events = "SELECT count(*) FROM report_history"
+    assert await _count(database_url, events) == 1
+    # One outbox row was ever written: the relay may already have published and removed it.
+    assert await _count(database_url, "SELECT last_value FROM outbox_id_seq") == 1
+
+
+BAD_FIELDS = [
+    ({"surprise": 1}, "surprise"),
+    ({"fiscal_year": 2570}, "fiscal_year"),
+    ({"programme": "other"}, "programme"),
+    ({"district_code": 1001}, "district_code"),
+    ({"district_code": "9999"}, "district_code"),
+    ({"subdistrict_code": "500101"}, "subdistrict_code"),
+    ({"village_no": 0}, "village_no"),
+    ({"activity_date": "2016-09-30"}, "activity_date"),
+    ({"activity_date": "yesterday"}, "activity_date"),
+    ({"dimensions": []}, "dimensions"),
+    ({"dimensions": ["water", "water"]}, "dimensions"),
+    ({"dimensions": ["space"]}, "dimensions.0"),
+    ({"stages": ["dream"]}, "stages.0"),
+    ({"households": -1}, "households"),
+    ({"title": ""}, "title"),
+    ({"title": "   "}, "title"),
+    ({"title": "ก" * 201}, "title"),
+    ({"details": "x" * 10_001}, "details"),
+    ({"reported_by": {"name": "x"}}, "reported_by.position"),
+    ({"report_id": "not-a-uuid"}, "report_id"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field"), BAD_FIELDS)
+async def test_submit_report_bad_field_answers_422(
+    reporting: httpx.AsyncClient, database_url: str, overrides: dict[str, object], field: str
+) -> None:
+    r = await reporting.post("/v1/reports", json=report(**overrides))
+    assert r.status_code == 422, r.text
+    assert field in [f["field"] for f in r.json()["error"]["fields"]]
+    assert await _count(database_url, "SELECT count(*) FROM reports") == 0
+
+
+@pytest.mark.parametrize("sector", ["media", "people"])
+async def test_submit_report_participants_need_every_sector(
+    reporting: httpx.AsyncClient, sector: str
+) -> None:
+    body = report()
+    del body["participants"][sector]
+    r = await reporting.post("/v1/reports", json=body)
+    assert r.status_code == 422
+    assert f"participants.{sector}" in [f["field"] for f in r.json()["error"]["fields"]]
+    body["participants"][sector] = -3
+    r = await reporting.post("/v1/reports", json=body)
+    assert f"participants.{sector}" in [f["field"] for f in r.json()["error"]["fields"]]
+
+
+async def test_submit_report_in_future_answers_422(reporting: httpx.AsyncClient) -> None:
+    tomorrow = today_bangkok() + dt.timedelta(days=1)
+    r = await reporting.post("/v1/reports", json=report(activity_date=tomorrow.isoformat()))
+    assert r.status_code == 422
+    assert "future" in r.json()["error"]["fields"][0]["message"]
+    r = await reporting.post("/v1/reports", json=report(activity_date=today_bangkok().isoformat()))
+    assert r.status_code == 201
+
+
+async def test_submit_report_bad_bodies(reporting: httpx.AsyncClient, database_url: str) -> None:
+    json_type = {"Content-Type": "application/json"}
+    assert (
+        await reporting.post("/v1/reports", content=b'{"report_id": ', headers=json_type)
+    ).status_code == 400
+    assert (
+        await reporting.post("/v1/reports", content=b"[1, 2]", headers=json_type)
+    ).status_code == 422
+    big = json.dumps(report(details="ก" * 30_000)).encode()
+    assert len(big) > 64 * 1024
+    assert (await reporting.post("/v1/reports", content=big, headers=json_type)).status_code == 413
+    r = await reporting.post(
+        "/v1/reports", content=b"<report/>", headers={"Content-Type": "application/xml"}
+    )
+    assert r.status_code == 415
+    assert await _count(database_url, "SELECT count(*) FROM reports") == 0
+
+
+async def test_submit_report_without_directory_answers_503(
+    reporting: httpx.AsyncClient, reporting_app: FastAPI, database_url: str
+) -> None:
+    reporting_app.state.directory.ready.clear()
+    r = await reporting.post("/v1/reports", json=report())
+    assert r.status_code == 503
+    assert r.headers["Retry-After"].isdigit()
+    assert await _count(database_url, "SELECT count(*) FROM reports") == 0
