@@ -37,7 +37,7 @@ def report(**overrides: Any) -> dict[str, Any]:
             "academic": 0,
             "people": 40,
             "media": 1,
-        },  # fmt: skip
+        },
         "households": 12,
         "title": "ซ่อมแซมประปาหมู่บ้าน",
         "details": "ทีมอำเภอร่วมกับชาวบ้านซ่อมระบบประปาหมู่บ้าน",
