@@ -103,10 +103,12 @@ async def csv_chunks(
 
 async def counts(conn: asyncpg.Connection, fiscal_year: int, quarter: int) -> list[dict[str, Any]]:
     """Active reports of a period per district and programme: the ground truth for reconcile."""
-    sums = ", ".join(f"sum((participants->>'{s.value}')::bigint) AS {s.value}" for s in Sector)
+    sums = ", ".join(
+        f"sum((participants->>'{s.value}')::bigint)::bigint AS {s.value}" for s in Sector
+    )
     rows = await conn.fetch(
         f"SELECT district_code, programme, count(*) AS reports, "
-        f"coalesce(sum(households), 0) AS households, {sums} FROM reports "
+        f"coalesce(sum(households), 0)::bigint AS households, {sums} FROM reports "
         "WHERE fiscal_year = $1 AND quarter = $2 AND status = 'active' "
         "GROUP BY district_code, programme ORDER BY district_code, programme",
         fiscal_year, quarter,
