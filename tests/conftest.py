@@ -21,6 +21,8 @@ import warroom_reporting
 import warroom_reporting.prepare
 from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from warroom_registry import geography
+from warroom_registry.settings import RegistrySettings
+from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db
 
 TEMPLATE = "warroom_template"
@@ -103,3 +105,14 @@ async def nc(nats_url: str) -> AsyncIterator[NATS]:
 @pytest.fixture
 def data_dir() -> Path:
     return Path(__file__).parent / "data"
+
+
+@pytest.fixture
+async def reporting_settings(database_url: str, nats_url: str) -> ReportingSettings:
+    """Reporting with the registry's district directory published, as on a running platform."""
+    await warroom_registry.prepare.prepare(
+        RegistrySettings(database_url=database_url, nats_url=nats_url)
+    )
+    settings = ReportingSettings(database_url=database_url, nats_url=nats_url)
+    await warroom_reporting.prepare.prepare(settings)
+    return settings

@@ -40,12 +40,20 @@ class Service:
 
 
 def services() -> list[Service]:
+    from warroom_aggregator.prepare import prepare as prepare_aggregator
+    from warroom_aggregator.settings import AggregatorSettings
     from warroom_registry.prepare import prepare as prepare_registry
     from warroom_registry.settings import RegistrySettings
+    from warroom_reporting.prepare import prepare as prepare_reporting
+    from warroom_reporting.settings import ReportingSettings
 
     return [
         Service("registry", 8001, "warroom_registry.app:create_app",
                 lambda: prepare_registry(RegistrySettings())),
+        Service("reporting", 8002, "warroom_reporting.app:create_app",
+                lambda: prepare_reporting(ReportingSettings())),
+        Service("aggregator", 8003, "warroom_aggregator.app:create_app",
+                lambda: prepare_aggregator(AggregatorSettings())),
     ]  # fmt: skip
 
 

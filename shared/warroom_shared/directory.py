@@ -53,7 +53,7 @@ class DistrictDirectory:
                 kv = await js.key_value(DISTRICTS_BUCKET.bucket)
                 self._watcher = await kv.watchall()
                 if self._stopping:  # stop() came while we were subscribing
-                    await self._watcher.stop()  # type: ignore[no-untyped-call]
+                    await self._watcher.stop()
                 async for entry in self._watcher:
                     if entry is None:
                         self.ready.set()

@@ -8,20 +8,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.utils.apps import serve
-from warroom_registry.prepare import prepare as prepare_registry
-from warroom_registry.settings import RegistrySettings
 from warroom_reporting.app import create_app
-from warroom_reporting.prepare import prepare
 from warroom_reporting.settings import ReportingSettings
-
-
-@pytest.fixture
-async def reporting_settings(database_url: str, nats_url: str) -> ReportingSettings:
-    """Reporting with the registry's district directory published, as on a running platform."""
-    await prepare_registry(RegistrySettings(database_url=database_url, nats_url=nats_url))
-    settings = ReportingSettings(database_url=database_url, nats_url=nats_url)
-    await prepare(settings)
-    return settings
 
 
 @pytest.fixture

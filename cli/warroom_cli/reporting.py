@@ -1,0 +1,119 @@
+"""Reporting commands: the outbox relay as its own process, and importing a file of reports."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.progress import Progress
+
+from warroom_reporting import SCHEMA
+from warroom_reporting.settings import ReportingSettings
+from warroom_shared import db, messaging
+from warroom_shared.domain import Sector
+from warroom_shared.logging import configure_logging
+from warroom_shared.outbox import OutboxRelay
+
+# Reports read from a CSV without a report_id get one derived from their content, so that
+# importing the same file again creates no duplicates.
+IMPORT_NAMESPACE = uuid.UUID("6f1f3a52-4f0e-4d55-9a3e-5c2b1d0e7a10")
+
+
+def relay() -> None:
+    """Publish the reporting outbox to JetStream until stopped (run as many as you like)."""
+    settings = ReportingSettings()
+    configure_logging(settings.log_level, "relay")
+    asyncio.run(_relay(settings))
+
+
+async def _relay(settings: ReportingSettings) -> None:
+    pool = await db.create_pool(settings.database_url, SCHEMA)
+    nc = await messaging.connect(settings.nats_url, "warroom-relay")
+    worker = OutboxRelay(pool, nc.jetstream(), batch_size=settings.relay_batch_size)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, worker.stop)
+    try:
+        await worker.run()
+    finally:
+        await nc.drain()
+        await pool.close()
+
+
+def csv_report(row: dict[str, str]) -> dict[str, Any]:
+    """One CSV row (the columns of `/v1/reports.csv`, plus reported_by_name/_position)."""
+    report: dict[str, Any] = {
+        "programme": row["programme"],
+        "district_code": row["district_code"],
+        "activity_date": row["activity_date"],
+        "dimensions": row["dimensions"].replace(",", " ").split(),
+        "stages": row.get("stages", "").replace(",", " ").split(),
+        "participants": {s.value: _int(row.get(f"participants_{s.value}")) for s in Sector},
+        "title": row["title"],
+        "details": row["details"],
+        "reported_by": {"name": row["reported_by_name"], "position": row["reported_by_position"]},
+    }
+    for optional in ("subdistrict_code", "village_no", "households"):
+        if row.get(optional):
+            report[optional] = (
+                int(row[optional]) if optional != "subdistrict_code" else row[optional]
+            )
+    canonical = json.dumps(report, sort_keys=True, ensure_ascii=False)
+    report["report_id"] = row.get("report_id") or str(uuid.uuid5(IMPORT_NAMESPACE, canonical))
+    return report
+
+
+def _int(value: str | None) -> int | str:
+    return int(value) if value and value.strip().isdigit() else (value or 0)
+
+
+def ndjson_lines(path: Path) -> Iterator[bytes]:
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(f):
+                yield json.dumps(csv_report(row), ensure_ascii=False).encode()
+        return
+    with path.open("rb") as f:
+        for line in f:
+            if line.strip():
+                yield line.rstrip(b"\r\n")
+
+
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON or CSV")],
+    url: Annotated[str, typer.Option(help="The reporting service")] = "http://127.0.0.1:8002",
+    chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Lines a request")] = 2000,
+) -> None:
+    """Send a file of reports in chunks; rerunning it creates no duplicates."""
+    tally = {"created": 0, "duplicate": 0, "conflict": 0, "refused": 0}
+    refusals: list[str] = []
+    lines = list(ndjson_lines(file))
+    with httpx.Client(base_url=url, timeout=120) as client, Progress() as progress:
+        task = progress.add_task(f"importing {file.name}", total=len(lines))
+        for start in range(0, len(lines), chunk):
+            part = lines[start : start + chunk]
+            r = client.post(
+                "/v1/reports:bulk", content=b"\n".join(part),
+                headers={"Content-Type": "application/x-ndjson"},
+            )  # fmt: skip
+            r.raise_for_status()
+            answer = r.json()
+            for key in tally:
+                tally[key] += answer[key]
+            refusals += [
+                f"line {start + res['line']}: {res['status']} {res.get('fields', '')}"
+                for res in answer["results"] if res["status"] in ("refused", "conflict")
+            ]  # fmt: skip
+            progress.advance(task, len(part))
+    for refusal in refusals[:50]:
+        typer.echo(refusal, err=True)
+    typer.echo(", ".join(f"{v} {k}" for k, v in tally.items()))
+    raise typer.Exit(1 if refusals else 0)
