@@ -87,12 +87,14 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        linger: float = 0.02,
         ack_timeout: float = 10.0,
     ) -> None:
         self._pool = pool
         self._js = js
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._linger = linger
         self._ack_timeout = ack_timeout
         self._wake = asyncio.Event()
         self._stopping = False
@@ -102,11 +104,14 @@ class OutboxRelay:
         async with self._pool.acquire() as listener:
             await listener.add_listener(CHANNEL, self._on_notify)
             while not self._stopping:
+                self._wake.clear()  # before publishing, so a notify meanwhile is not lost
                 await self._publish_until_empty()
-                self._wake.clear()
                 if not self._stopping:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                    # Under load every commit notifies: linger a moment so that one batch
+                    # carries many rows instead of one query and publish per report.
+                    await asyncio.sleep(self._linger)
             await listener.remove_listener(CHANNEL, self._on_notify)
 
     def stop(self) -> None:
@@ -116,7 +121,7 @@ class OutboxRelay:
 
     async def _publish_until_empty(self) -> None:
         try:
-            while not self._stopping and await self.publish_batch():
+            while not self._stopping and await self.publish_batch() == self._batch_size:
                 pass
         except Exception:  # broker or database down: retry, never die
             log.exception("outbox relay: publish failed; retrying")

@@ -14,7 +14,7 @@ async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-def get_geography(request: Request) -> Geography:
+async def get_geography(request: Request) -> Geography:
     geo: Geography = request.app.state.geography
     return geo
 

@@ -14,12 +14,12 @@ async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
 
-def get_directory(request: Request) -> DistrictDirectory:
+async def get_directory(request: Request) -> DistrictDirectory:
     directory: DistrictDirectory = request.app.state.directory
     return directory
 

@@ -21,7 +21,7 @@ from warroom_shared.http import Problem
 router = APIRouter(prefix="/v1", tags=["reports"])
 
 
-def report_filter(
+async def report_filter(
     district: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
     province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     fiscal_year: Annotated[int | None, Query(ge=2560, le=2700)] = None,

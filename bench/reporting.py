@@ -1,0 +1,190 @@
+"""Reporting benchmark: single POSTs against a parse-only baseline; bulk against raw COPY/publish.
+
+python -m bench.reporting [--requests 20000] [--concurrency 32] [--bulk 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import nats
+
+from bench import load
+from bench.environment import Servers, servers
+from warroom_cli.embedded import free_port, stop_process, wait_for_port
+from warroom_registry.prepare import prepare as prepare_registry
+from warroom_registry.settings import RegistrySettings
+from warroom_reporting.models import ReportIn
+from warroom_reporting.prepare import prepare as prepare_reporting
+from warroom_reporting.settings import ReportingSettings
+from warroom_reporting.store import CONTENT_COLUMNS, content_row, submitted_envelope
+from warroom_shared import db
+
+DISTRICTS = ["1001", "1002", "5001", "5025", "3801", "9601"]
+PROVINCE = {d: d[:2] for d in DISTRICTS}
+
+
+def report_body(i: int) -> dict[str, Any]:
+    return {
+        "report_id": str(uuid.uuid4()), "programme": ("cast", "sustainable_village")[i % 2],
+        "district_code": DISTRICTS[i % len(DISTRICTS)], "activity_date": "2025-02-14",
+        "dimensions": ["water", "income"], "stages": ["talk", "act"],
+        "participants": {"government": 5, "private": 2, "religious": 1, "civil_society": 3,
+                         "academic": 0, "people": 40 + i % 7, "media": 1},
+        "households": 12, "title": "ซ่อมแซมประปาหมู่บ้าน",
+        "details": "ทีมอำเภอร่วมกับชาวบ้านซ่อมระบบประปาหมู่บ้าน",
+        "reported_by": {"name": "สมศรี มีสุข", "position": "ปลัดอำเภอ"},
+    }  # fmt: skip
+
+
+@contextlib.contextmanager
+def serve(factory: str, env: dict[str, str], workers: int) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
+         "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, proc, 60, factory)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+
+
+async def wait_ready(url: str) -> None:
+    probe = report_body(0) | {"district_code": "0000"}
+    async with httpx.AsyncClient(base_url=url) as client:
+        while (await client.post("/v1/reports", json=probe)).status_code == 503:
+            await asyncio.sleep(0.1)
+
+
+async def single_posts(url: str, n: int, concurrency: int) -> load.LoadResult:
+    requests = [
+        load.request_bytes(url, "/v1/reports", json.dumps(report_body(i)).encode())
+        for i in range(n)
+    ]
+    await load.run(url, requests[: n // 10], concurrency, {200, 201})  # warm-up
+    return await load.run(url, requests[n // 10 :], concurrency, {201})
+
+
+async def stream_messages(nats_url: str) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        return int((await nc.jetstream().stream_info("REPORTS")).state.messages)
+    finally:
+        await nc.close()
+
+
+async def bulk(url: str, nats_url: str, n: int) -> tuple[float, float]:
+    """Seconds until all were accepted and committed, and until all were in the stream."""
+    already = await stream_messages(nats_url)
+    chunks = [
+        b"\n".join(json.dumps(report_body(i)).encode() for i in range(s, min(s + 10_000, n)))
+        for s in range(0, n, 10_000)
+    ]
+    began = time.perf_counter()
+    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+        for chunk in chunks:
+            r = await client.post(
+                "/v1/reports:bulk", content=chunk, headers={"Content-Type": "application/x-ndjson"}
+            )
+            assert r.json()["created"] == chunk.count(b"\n") + 1, r.text[:300]
+    accepted = time.perf_counter() - began
+    while await stream_messages(nats_url) < already + n:
+        await asyncio.sleep(0.05)
+    return accepted, time.perf_counter() - began
+
+
+async def raw_copy(dsn: str, n: int) -> float:
+    reports = [ReportIn.model_validate(report_body(i)) for i in range(n)]
+    records = [(r.report_id, *content_row(r, PROVINCE[r.district_code])) for r in reports]
+    conn = await db.connect(dsn, "public")
+    try:
+        like = "CREATE TABLE bench_copy AS SELECT report_id, {} FROM reporting.reports WITH NO DATA"
+        await conn.execute(like.format(", ".join(CONTENT_COLUMNS)))
+        began = time.perf_counter()
+        for s in range(0, n, 10_000):
+            await conn.copy_records_to_table(
+                "bench_copy", records=records[s : s + 10_000],
+                columns=["report_id", *CONTENT_COLUMNS],
+            )  # fmt: skip
+        return n / (time.perf_counter() - began)
+    finally:
+        await conn.close()
+
+
+async def raw_publish(nats_url: str, n: int) -> float:
+    reports = [ReportIn.model_validate(report_body(i)) for i in range(n)]
+    payloads = [
+        (e.subject, e.model_dump_json().encode(), str(e.id))
+        for e in (submitted_envelope(r, PROVINCE[r.district_code]) for r in reports)
+    ]
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await js.add_stream(name="BENCH_RAW", subjects=["bench.raw.>"])
+    began = time.perf_counter()
+    for s in range(0, n, 500):
+        futures = [
+            await js.publish_async("bench.raw." + subject[15:], data, headers={"Nats-Msg-Id": mid})
+            for subject, data, mid in payloads[s : s + 500]
+        ]
+        await asyncio.gather(*futures)
+    rate = n / (time.perf_counter() - began)
+    await js.delete_stream("BENCH_RAW")
+    await nc.close()
+    return rate
+
+
+async def prepare(s: Servers) -> None:
+    await db.ensure_database(s.database_url)
+    await prepare_registry(RegistrySettings(database_url=s.database_url, nats_url=s.nats_url))
+    await prepare_reporting(ReportingSettings(database_url=s.database_url, nats_url=s.nats_url))
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench.reporting")
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--bulk", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of each server")
+    args, _ = parser.parse_known_args(argv)
+    with servers() as s:
+        asyncio.run(prepare(s))
+        env = {**os.environ, "WARROOM_DATABASE_URL": s.database_url,
+               "WARROOM_NATS_URL": s.nats_url, "WARROOM_LOG_LEVEL": "WARNING"}  # fmt: skip
+        with serve("bench.baseline:create_app", env, args.workers) as url:
+            base = asyncio.run(single_posts(url, args.requests, args.concurrency))
+        with serve("warroom_reporting.app:create_app", env, args.workers) as url:
+            asyncio.run(wait_ready(url))
+            real = asyncio.run(single_posts(url, args.requests, args.concurrency))
+            accepted, published = asyncio.run(bulk(url, s.nats_url, args.bulk))
+        copy_rate = asyncio.run(raw_copy(s.database_url, args.bulk))
+        publish_rate = asyncio.run(raw_publish(s.nats_url, args.bulk))
+    print(f"single POST /v1/reports, {args.concurrency} concurrent clients, "
+          f"{args.workers} uvicorn worker(s) each:")  # fmt: skip
+    print("  " + base.line("baseline (parse only)"))
+    print("  " + real.line("reporting (store + outbox)"))
+    print(f"  ratio to baseline: {real.rate / base.rate:.2f} (target >= 0.5); "
+          f"target >= 2,000/s with p99 <= 50 ms")  # fmt: skip
+    print(f"bulk NDJSON, {args.bulk:,} reports in chunks of 10,000:")
+    print(f"  accepted and committed   {args.bulk / accepted:>9,.0f} reports/s")
+    print(f"  published to JetStream   {args.bulk / published:>9,.0f} reports/s (end to end)")
+    print(f"  raw copy_records_to_table {copy_rate:>8,.0f} rows/s")
+    print(f"  raw nats publish_async   {publish_rate:>9,.0f} msgs/s")
+    print(f"  ratio accepted/raw COPY: {args.bulk / accepted / copy_rate:.2f}; target >= 30,000/s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
