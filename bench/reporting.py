@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,7 +19,7 @@ import nats
 
 from bench import load
 from bench.environment import Servers, servers
-from warroom_cli.embedded import free_port, stop_process, wait_for_port
+from warroom_cli.embedded import serving
 from warroom_registry.prepare import prepare as prepare_registry
 from warroom_registry.settings import RegistrySettings
 from warroom_reporting.models import ReportIn
@@ -46,21 +43,6 @@ def report_body(i: int) -> dict[str, Any]:
         "details": "ทีมอำเภอร่วมกับชาวบ้านซ่อมระบบประปาหมู่บ้าน",
         "reported_by": {"name": "สมศรี มีสุข", "position": "ปลัดอำเภอ"},
     }  # fmt: skip
-
-
-@contextlib.contextmanager
-def serve(factory: str, env: dict[str, str], workers: int) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
-         "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, proc, 60, factory)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
 
 
 async def wait_ready(url: str) -> None:
@@ -164,9 +146,9 @@ def main(argv: list[str]) -> None:
         asyncio.run(prepare(s))
         env = {**os.environ, "WARROOM_DATABASE_URL": s.database_url,
                "WARROOM_NATS_URL": s.nats_url, "WARROOM_LOG_LEVEL": "WARNING"}  # fmt: skip
-        with serve("bench.baseline:create_app", env, args.workers) as url:
+        with serving("bench.baseline:create_app", env, args.workers) as url:
             base = asyncio.run(single_posts(url, args.requests, args.concurrency))
-        with serve("warroom_reporting.app:create_app", env, args.workers) as url:
+        with serving("warroom_reporting.app:create_app", env, args.workers) as url:
             asyncio.run(wait_ready(url))
             real = asyncio.run(single_posts(url, args.requests, args.concurrency))
             accepted, published = asyncio.run(bulk(url, s.nats_url, args.bulk))

@@ -6,6 +6,7 @@ PR_SET_PDEATHSIG, so it dies with the process that started it and none is left b
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import os
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PG_SUPERUSER = "postgres"
@@ -177,3 +179,23 @@ class EmbeddedNats:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+def uvicorn_args(factory: str, port: int, host: str = "127.0.0.1", workers: int = 1) -> list[str]:
+    """The command that serves an app factory (`package.module:create_app`)."""
+    return [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--no-access-log"]  # fmt: skip
+
+
+@contextlib.contextmanager
+def serving(factory: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """Serve an app factory in a child process on a free port; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*uvicorn_args(factory, port, workers=workers), "--log-level", "warning"], env=env
+    )
+    try:
+        wait_for_port(port, proc, 60, factory)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(proc)

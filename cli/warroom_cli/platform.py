@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -15,7 +14,13 @@ from typing import Any
 
 from pydantic_settings import SettingsConfigDict
 
-from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, stop_process, wait_for_port
+from warroom_cli.embedded import (
+    EmbeddedNats,
+    EmbeddedPostgres,
+    stop_process,
+    uvicorn_args,
+    wait_for_port,
+)
 from warroom_shared import db
 from warroom_shared.settings import WarroomSettings
 
@@ -90,10 +95,8 @@ def up() -> int:
             os.environ["WARROOM_NATS_URL"] = nats.start()
         prepare_all()
         for service in services():
-            children.append(subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", service.app, "--factory",
-                 "--host", settings.host, "--port", str(service.port), "--no-access-log"],
-            ))  # fmt: skip
+            args = uvicorn_args(service.app, service.port, settings.host)
+            children.append(subprocess.Popen(args))
         for service, child in zip(services(), children, strict=True):
             wait_for_port(service.port, child, 60, service.name)
         print("\nCAST War Room is up:")

@@ -10,7 +10,8 @@ import httpx
 from nats.aio.client import Client as NATS
 
 from tests.utils.factories import report
-from tests.utils.processes import service_env, uvicorn, warroom
+from tests.utils.processes import service_env, warroom
+from warroom_cli.embedded import serving
 from warroom_cli.reporting import csv_report
 from warroom_reporting.settings import ReportingSettings
 
@@ -52,7 +53,7 @@ async def test_import_through_separate_relay(
     ndjson.write_text("\n".join(json.dumps(report()) for _ in range(120)) + "\n")
     sheet = tmp_path / "reports.csv"
     _write_csv(sheet, [{}] * 30)
-    with uvicorn("warroom_reporting.app:create_app", env) as url, warroom("relay", env=env):
+    with serving("warroom_reporting.app:create_app", env) as url, warroom("relay", env=env):
         async with httpx.AsyncClient(base_url=url) as client:
             async with asyncio.timeout(15):
                 while (

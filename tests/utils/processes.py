@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-from warroom_cli.embedded import free_port, stop_process, wait_for_port
+from warroom_cli.embedded import stop_process
 
 
 def service_env(database_url: str, nats_url: str, **extra: str) -> dict[str, str]:
@@ -16,22 +16,6 @@ def service_env(database_url: str, nats_url: str, **extra: str) -> dict[str, str
         **os.environ, "WARROOM_DATABASE_URL": database_url, "WARROOM_NATS_URL": nats_url,
         "WARROOM_LOG_LEVEL": "WARNING", **extra,
     }  # fmt: skip
-
-
-@contextlib.contextmanager
-def uvicorn(factory: str, env: dict[str, str]) -> Iterator[str]:
-    """Serve an app factory on a free port; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, proc, 30, factory)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
 
 
 @contextlib.contextmanager
