@@ -1,8 +1,8 @@
-"""One-off preparation before the aggregator serves: migrations and JetStream topology."""
+"""One-off preparation before the aggregator serves: migrations, streams, durable consumer."""
 
 from __future__ import annotations
 
-from warroom_aggregator import SCHEMA
+from warroom_aggregator import SCHEMA, topology
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_shared import db, messaging
 
@@ -13,6 +13,6 @@ async def prepare(settings: AggregatorSettings) -> None:
     await db.migrate(settings.database_url, SCHEMA, MIGRATIONS)
     nc = await messaging.connect(settings.nats_url, "warroom-aggregator-prepare")
     try:
-        await messaging.ensure_topology(nc.jetstream())
+        await topology.ensure(nc.jetstream(), settings)
     finally:
         await nc.drain()

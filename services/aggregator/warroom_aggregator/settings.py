@@ -3,3 +3,15 @@ from warroom_shared.settings import WarroomSettings
 
 class AggregatorSettings(WarroomSettings):
     """`WARROOM_*` settings of the aggregator service."""
+
+    consumer_enabled: bool = True  # False: an API-only replica (queries and the live stream)
+    consumer_workers: int = 3  # concurrent batches per replica: some fetch while others commit
+    batch_size: int = 500
+    fetch_timeout: float = 1.0  # seconds an idle fetch waits; bounds how long a stop takes
+    ack_wait: float = 60.0  # seconds; longer than the slowest batch, or it is redelivered mid-way
+    max_deliver: int = 5
+    retry_delay: float = 1.0  # seconds before a refused message is redelivered (doubles each time)
+    publish_interval: float = 1.0  # seconds between `warroom.totals.updated.*` rounds
+    stream_interval: float = 0.25  # seconds: at most one SSE update per client this often
+    stream_heartbeat: float = 15.0  # seconds between SSE comment lines on a quiet stream
+    reporting_url: str = "http://127.0.0.1:8002"  # for `warroom reconcile`

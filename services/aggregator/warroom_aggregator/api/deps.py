@@ -1,0 +1,92 @@
+"""Dependencies of the routes: a connection, the ready directory, a validated totals filter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+
+from warroom_aggregator.models import Scope
+from warroom_aggregator.queries import TotalsFilter
+from warroom_aggregator.state import State
+from warroom_aggregator.topology import NATIONAL_CODE
+from warroom_shared.directory import DistrictDirectory
+from warroom_shared.domain import Dimension, Programme
+from warroom_shared.http import Problem
+
+CODE_DIGITS: dict[str, int | None] = {"national": None, "province": 2, "district": 4}
+FiscalYear = Annotated[int, Query(ge=2560, le=2700, description="Buddhist Era", examples=[2568])]
+Quarter = Annotated[int, Query(ge=1, le=4, description="Q1 = Oct-Dec")]
+
+
+# Dependencies are `async def` even with nothing to await: FastAPI runs a plain `def` one in a
+# worker thread, a hop that costs more than the whole totals query.
+
+
+async def get_state(request: Request) -> State:
+    state: State = request.app.state.aggregator
+    return state
+
+
+StateDep = Annotated[State, Depends(get_state)]
+
+
+async def get_conn(state: StateDep) -> AsyncIterator[asyncpg.Connection]:
+    async with state.pool.acquire() as conn:
+        yield conn
+
+
+async def ready_directory(state: StateDep) -> DistrictDirectory:
+    """The district directory, or 503 until its first load from the registry's KV bucket
+    (an empty bucket too: the registry has not published the directory yet)."""
+    if not state.directory.ready.is_set() or not state.directory.districts:
+        raise Problem(
+            503, "directory_unavailable", "The district directory is loading; try again soon.",
+            headers={"Retry-After": "5"},
+        )  # fmt: skip
+    return state.directory
+
+
+ConnDep = Annotated[asyncpg.Connection, Depends(get_conn)]
+DirectoryDep = Annotated[DistrictDirectory, Depends(ready_directory)]
+
+
+def invalid(field: str, message: str) -> RequestValidationError:
+    """A 422 with a field message, the same shape as FastAPI's own validation errors."""
+    return RequestValidationError(
+        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
+    )
+
+
+async def totals_filter(
+    state: StateDep,
+    scope: Scope = "national",
+    code: Annotated[
+        str | None, Query(pattern=r"^[0-9]{2}([0-9]{2})?$", description="2 or 4 digits")
+    ] = None,
+    fiscal_year: Annotated[int | None, Query(ge=2560, le=2700, description="Buddhist Era")] = None,
+    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
+    programme: Programme | None = None,
+    dimension: Dimension | None = None,
+) -> TotalsFilter:
+    """Filters left out mean "all"; a code must match its scope and exist in the directory."""
+    digits = CODE_DIGITS[scope]
+    if digits is None and code is not None:
+        raise invalid("code", "national totals take no code")
+    if digits is not None and (code is None or len(code) != digits):
+        raise invalid("code", f"scope={scope} needs a {digits}-digit {scope} code")
+    if code is not None:
+        _must_exist(await ready_directory(state), scope, code)
+    return TotalsFilter(scope, code or NATIONAL_CODE, fiscal_year, quarter, programme, dimension)
+
+
+def _must_exist(directory: DistrictDirectory, scope: str, code: str) -> None:
+    known = directory.in_province(code) if scope == "province" else directory.get(code)
+    if not known:
+        raise Problem(404, f"{scope}_not_found", f"No {scope} {code}.")
+
+
+FilterDep = Annotated[TotalsFilter, Depends(totals_filter)]

@@ -1,0 +1,76 @@
+"""Running totals: one figure set for a filter, or a table broken down by one dimension."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from warroom_aggregator import labels, queries
+from warroom_aggregator.api.deps import ConnDep, FilterDep, StateDep, invalid
+from warroom_aggregator.models import Breakdown, BreakdownBy, BreakdownRow, FigureSet, Totals
+from warroom_aggregator.queries import TotalsFilter
+from warroom_aggregator.store import FIGURE_COLUMNS
+from warroom_shared.directory import DistrictDirectory
+
+router = APIRouter(prefix="/v1/totals", tags=["totals"])
+
+
+@router.get("")
+async def get_totals(f: FilterDep, conn: ConnDep, state: StateDep) -> Totals:
+    """Reports, participants per sector and households of a scope; left-out filters mean all."""
+    figures = FigureSet.from_row(await queries.totals(conn, f))
+    name_th, name_en = labels.place(state.directory, f.scope, f.code)
+    return Totals(**figures.model_dump(), **_echo(f), name_th=name_th, name_en=name_en)
+
+
+@router.get("/breakdown")
+async def get_breakdown(by: BreakdownBy, f: FilterDep, conn: ConnDep, state: StateDep) -> Breakdown:
+    """The same figures per province, district, quarter, programme, dimension or sector."""
+    if by == "province" and f.scope != "national":
+        raise invalid("by", "by=province needs scope=national")
+    if by == "district" and f.scope == "district":
+        raise invalid("by", "by=district needs scope=national or scope=province")
+    if by == "sector":
+        rows = _sector_rows(FigureSet.from_row(await queries.totals(conn, f)))
+    else:
+        found = {r["key"]: FigureSet.from_row(r) for r in await queries.breakdown(conn, f, by)}
+        keys = sorted(found.keys() | _places(state.directory, by, f))
+        names = labels.namer(state.directory, by)
+        rows = [_row(key, names(key), found.get(key) or ZERO) for key in keys]
+    return Breakdown(by=by, **_echo(f), rows=rows)
+
+
+ZERO = FigureSet.from_row(dict.fromkeys(FIGURE_COLUMNS, 0))
+
+
+def _places(directory: DistrictDirectory, by: str, f: TotalsFilter) -> set[str]:
+    """Every province or district a breakdown lists, with zeros where nothing was reported
+    (none until the directory is loaded: then only those with totals)."""
+    if by == "province":
+        return {d.province_code for d in directory.districts.values()}
+    if by == "district" and f.scope == "province":
+        return {d.code for d in directory.in_province(f.code)}
+    if by == "district":
+        return set(directory.districts)
+    return set()
+
+
+def _echo(f: TotalsFilter) -> dict[str, object]:
+    return {"scope": f.scope, "code": f.code, "fiscal_year": f.fiscal_year,
+            "quarter": f.quarter, "programme": f.programme, "dimension": f.dimension}  # fmt: skip
+
+
+def _row(key: str, names: labels.Names, figures: FigureSet) -> BreakdownRow:
+    return BreakdownRow(key=key, name_th=names[0], name_en=names[1], **figures.model_dump())
+
+
+def _sector_rows(figures: FigureSet) -> list[BreakdownRow]:
+    """A sector counts participants only: reports and households do not split by sector."""
+    rows = []
+    for sector, count in figures.participants.items():
+        name_th, name_en = labels.domain("sector", sector.value)
+        row = BreakdownRow(
+            key=sector.value, name_th=name_th, name_en=name_en, reports=None,
+            participants=None, participants_total=count, households=None,
+        )  # fmt: skip
+        rows.append(row)
+    return rows

@@ -1,0 +1,85 @@
+"""The aggregator's FastAPI application: the totals API, the live stream and, unless disabled,
+the consumer and the change feed running in the background of the same process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from warroom_aggregator import SCHEMA, topology
+from warroom_aggregator.api.routes import completeness, health, stream, totals
+from warroom_aggregator.broadcast import Broadcaster, streams_end_on_exit_signal
+from warroom_aggregator.changes import ChangeFeed
+from warroom_aggregator.consumer import Consumer
+from warroom_aggregator.settings import AggregatorSettings
+from warroom_aggregator.state import State
+from warroom_shared import db, messaging
+from warroom_shared.directory import DistrictDirectory
+from warroom_shared.http import install_common
+from warroom_shared.logging import configure_logging
+
+
+def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
+    settings = settings or AggregatorSettings()
+    configure_logging(settings.log_level, "aggregator")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await _open(settings)
+        app.state.aggregator = state
+        directory = asyncio.create_task(state.directory.run(state.js))
+        workers = []
+        if settings.consumer_enabled:
+            await topology.ensure(state.js, settings)
+            workers = [
+                asyncio.create_task(state.consumer.run()),
+                asyncio.create_task(state.feed.run()),
+            ]
+        with streams_end_on_exit_signal(state.broadcaster):
+            try:
+                yield
+            finally:
+                await _shut_down(state, directory, workers)
+
+    app = FastAPI(
+        title="CAST War Room — aggregator",
+        version="1.0.0",
+        description="Running totals of CAST reports: national, province and district, live.",
+        lifespan=lifespan,
+    )
+    install_common(app, settings.max_body_bytes)
+    for module in (totals, completeness, stream, health):
+        app.include_router(module.router)
+    return app
+
+
+async def _open(settings: AggregatorSettings) -> State:
+    pool = await db.create_pool(settings.database_url, SCHEMA)
+    nc = await messaging.connect(settings.nats_url, "warroom-aggregator")
+    js = nc.jetstream()
+    feed = ChangeFeed(pool, nc, settings.publish_interval)
+    consumer = Consumer(pool, js, settings, on_applied=feed.mark)
+    state = State(settings, pool, nc, js, DistrictDirectory(), Broadcaster(), consumer, feed)
+    # Every replica's changes reach this replica's SSE clients, consumer or not.
+    await nc.subscribe(f"{topology.TOTALS_SUBJECT_PREFIX}.>", cb=state.broadcaster.on_message)
+    return state
+
+
+async def _shut_down(
+    state: State, directory: asyncio.Task[None], workers: list[asyncio.Task[None]]
+) -> None:
+    """Stop fetching and finish the batches in hand, publish their changes, then drain."""
+    state.consumer.stop()
+    state.broadcaster.close()
+    await state.directory.stop()
+    if workers:
+        await workers[0]  # the consumer settles the batches in hand...
+        state.feed.stop()
+        await workers[1]  # ...and the feed publishes what they changed
+    directory.cancel()
+    await asyncio.gather(directory, return_exceptions=True)
+    await state.nc.drain()
+    await state.pool.close()

@@ -1,0 +1,166 @@
+"""The live consumer: batches from the shared durable consumer, applied exactly once, then acked.
+
+Each worker fetches up to `batch_size` messages and applies them in ONE transaction (one
+statement, see `store`); only once that has committed does it ack every message. A crash
+between commit and ack redelivers a batch that `processed_events` turns into a no-op. Several
+workers per replica overlap one batch's fetch with another's commit; several replicas share the
+same durable consumer.
+
+Failures:
+- a message that does not parse can never be counted: dead-lettered at once;
+- the database unreachable, a deadlock, a restart: the batch is retried in place, its messages
+  kept with `in_progress()`, so an outage spends no deliveries and drops nothing;
+- the database refusing the batch: each message is retried alone, and one refused on its last
+  delivery (`max_deliver`) is dead-lettered, so one bad message never blocks the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+
+import asyncpg
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from warroom_aggregator import outcomes, store
+from warroom_aggregator.events import Figures, Poison, ReportEnvelope, deltas, parse
+from warroom_aggregator.outcomes import Decoded, Outcome
+from warroom_aggregator.settings import AggregatorSettings
+from warroom_aggregator.topology import CONSUMER, REPORTS
+
+log = logging.getLogger(__name__)
+
+OnApplied = Callable[[Sequence[Figures]], None]
+
+
+def decode(msg: Msg) -> Decoded:
+    meta = msg.metadata
+    try:
+        return Decoded(msg, meta.sequence.stream, meta.num_delivered, parse(msg.data))
+    except Poison as poison:
+        return Decoded(msg, meta.sequence.stream, meta.num_delivered, None, str(poison))
+
+
+async def apply_batch(
+    conn: asyncpg.Connection, items: Sequence[Decoded], tables: store.Tables = store.LIVE
+) -> Outcome:
+    """Apply a batch in one statement: record ids, move totals, keep dead letters."""
+    first: dict[uuid.UUID, tuple[ReportEnvelope, int]] = {}  # one event twice counts once
+    for item in items:
+        if item.envelope is not None:
+            first.setdefault(item.envelope.id, (item.envelope, item.seq))
+    rows = [(seq, *f.row(sign)) for e, seq in first.values() for f, sign in deltas(e)]
+    letters = [i.dead_letter(i.poison) for i in items if i.poison is not None]
+    events = [(event_id, seq) for event_id, (_, seq) in first.items()]
+    new = await store.apply(conn, tables, events, rows, letters)
+    applied = [envelope for envelope, seq in first.values() if seq in new]
+    duplicates = len(items) - len(applied) - len(letters)
+    return Outcome(applied=applied, duplicates=duplicates, letters=letters)
+
+
+class Consumer:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        settings: AggregatorSettings,
+        on_applied: OnApplied | None = None,
+    ) -> None:
+        self._pool = pool
+        self._js = js
+        self._settings = settings
+        self._on_applied = on_applied
+        self._stopping = False
+        self.stats = outcomes.Stats()
+
+    async def run(self) -> None:
+        """Run the workers until `stop()`; each finishes the batch in hand before returning."""
+        await asyncio.gather(*(self._work() for _ in range(self._settings.consumer_workers)))
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    async def _work(self) -> None:
+        sub = await self._js.pull_subscribe_bind(consumer=CONSUMER, stream=REPORTS)
+        try:
+            while not self._stopping:
+                msgs = await self._fetch(sub)
+                if not msgs:
+                    continue
+                try:
+                    await self.handle(msgs)
+                except Exception:  # never let a worker die: unacked messages come back later
+                    log.exception("batch failed; it will be redelivered")
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        try:
+            return await sub.fetch(self._settings.batch_size, timeout=self._settings.fetch_timeout)
+        except TimeoutError:  # nothing arrived, the normal idle case (nats.errors.TimeoutError
+            return []  # is one, and nats-py also raises the builtin one when a fetch expires)
+        except Exception:  # the broker may be away; the client reconnects by itself
+            log.warning("fetch failed; retrying", exc_info=True)
+            await asyncio.sleep(self._settings.fetch_timeout)
+            return []
+
+    async def handle(self, msgs: Sequence[Msg]) -> None:
+        """Apply one fetched batch, then settle every message (ack, nak or dead-letter)."""
+        items = [decode(m) for m in msgs]
+        outcome = await self._apply_with_retries(items)
+        if outcome is None:  # stopping during an outage: hand the batch to another replica now
+            await self.settle(items, Outcome(nak=items), retry_delay=0)
+            return
+        self.stats.add(outcome)
+        if self._on_applied is not None and outcome.applied:
+            self._on_applied([f for e in outcome.applied for f, _ in deltas(e)])
+        await self.settle(items, outcome, self._settings.retry_delay)
+
+    async def settle(self, items: list[Decoded], outcome: Outcome, retry_delay: float) -> None:
+        """Ack, nak or dead-letter each message: only ever after the batch committed."""
+        await outcomes.settle(self._js, items, outcome, retry_delay)
+
+    async def _apply_with_retries(self, items: list[Decoded]) -> Outcome | None:
+        delay = 0.5
+        while True:
+            try:
+                async with self._pool.acquire() as conn:  # one statement: its own transaction
+                    return await apply_batch(conn, items)
+            except Exception as exc:
+                if not outcomes.is_transient(exc):
+                    log.warning("batch refused; applying its messages one by one", exc_info=True)
+                    return await self._apply_one_by_one(items)
+                if self._stopping:
+                    return None
+                log.warning("database unavailable; retrying the batch: %s", exc)
+                self.stats.retries += 1
+                await outcomes.keep(items)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _apply_one_by_one(self, items: list[Decoded]) -> Outcome:
+        total = Outcome()
+        for item in items:
+            try:
+                async with self._pool.acquire() as conn:
+                    total = total.merge(await apply_batch(conn, [item]))
+            except Exception as exc:  # noqa: BLE001 - any failure: this message is refused
+                total = total.merge(await self._refused(item, exc))
+        return total
+
+    async def _refused(self, item: Decoded, exc: Exception) -> Outcome:
+        if outcomes.is_transient(exc) or item.deliveries < self._settings.max_deliver:
+            return Outcome(nak=[item])
+        letter = item.dead_letter(f"refused by the database: {type(exc).__name__}: {exc}")
+        try:
+            async with self._pool.acquire() as conn:
+                await store.apply(conn, store.LIVE, [], [], [letter])
+        except Exception:
+            log.warning("could not keep dead letter %s", item.seq, exc_info=True)
+            return Outcome(nak=[item])
+        return Outcome(letters=[letter])

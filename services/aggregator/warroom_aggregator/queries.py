@@ -1,0 +1,162 @@
+"""Read side: totals, breakdowns and reported districts, each a bounded read of bucket rows.
+
+A filter left out means "all of it": the query sums the rows of every value. A province is the
+sum of its districts' rows, found as a range of codes (a district code starts with its
+province's). Every query reads at most a few thousand rows, whatever the report count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from warroom_aggregator.events import OVERALL
+from warroom_aggregator.models import Scope
+from warroom_aggregator.store import FIGURE_COLUMNS
+from warroom_aggregator.topology import NATIONAL_CODE
+from warroom_shared.domain import Dimension, Programme
+
+SUMS = ", ".join(f"coalesce(sum({c}), 0)::bigint AS {c}" for c in FIGURE_COLUMNS)
+GROUP_KEYS = {"province": "left(code, 2)", "district": "code", "quarter": "quarter::text",
+              "programme": "programme", "dimension": "dimension"}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TotalsFilter:
+    scope: Scope = "national"
+    code: str = NATIONAL_CODE
+    fiscal_year: int | None = None
+    quarter: int | None = None
+    programme: Programme | None = None
+    dimension: Dimension | None = None
+
+
+class _Where:
+    """A WHERE clause built with numbered parameters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.args: list[object] = []
+
+    def add(self, template: str, *values: object) -> None:
+        """`template` names its parameters {0}, {1}, ..."""
+        numbers = [f"${len(self.args) + i + 1}" for i in range(len(values))]
+        self.parts.append(template.format(*numbers))
+        self.args.extend(values)
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) or "true"
+
+
+def _rows_of(where: _Where, scope: str, code: str | None) -> None:
+    """The rows holding a scope's figures: the nation's, one district's, or a province's
+    districts; `code` None means every district."""
+    if scope == "province" and code is not None:
+        where.add("scope = 'district' AND code BETWEEN {0} AND {1}", code + "00", code + "99")
+    elif scope == "province" or code is None:
+        where.add("scope = 'district'")
+    else:
+        where.add("scope = {0} AND code = {1}", scope, code)
+
+
+def _period(where: _Where, f: TotalsFilter, by: str | None = None) -> None:
+    if f.fiscal_year is not None:
+        where.add("fiscal_year = {0}", f.fiscal_year)
+    if f.quarter is not None:
+        where.add("quarter = {0}", f.quarter)
+    if f.programme is not None:
+        where.add("programme = {0}", f.programme.value)
+    if f.dimension is not None:
+        where.add("dimension = {0}", f.dimension.value)
+    elif by == "dimension":
+        where.add("dimension <> {0}", OVERALL)
+    else:
+        where.add("dimension = {0}", OVERALL)
+
+
+async def totals(conn: asyncpg.Connection, f: TotalsFilter) -> asyncpg.Record:
+    where = _Where()
+    _rows_of(where, f.scope, f.code)
+    _period(where, f)
+    row = await conn.fetchrow(f"SELECT {SUMS} FROM totals WHERE {where.sql()}", *where.args)
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    return row
+
+
+async def breakdown(conn: asyncpg.Connection, f: TotalsFilter, by: str) -> list[asyncpg.Record]:
+    """Figures per value of `by` (not `sector`): per province or district of the filter's scope,
+    or per quarter, programme or dimension of the filter's own code."""
+    where = _Where()
+    if by in ("province", "district"):
+        _rows_of(where, "province", f.code if f.scope == "province" else None)
+    else:
+        _rows_of(where, f.scope, f.code)
+    _period(where, f, by)
+    key = GROUP_KEYS[by]
+    rows = await conn.fetch(
+        f"SELECT {key} AS key, {SUMS} FROM totals WHERE {where.sql()} GROUP BY 1 ORDER BY 1",
+        *where.args,
+    )
+    return list(rows)
+
+
+async def reported_districts(conn: asyncpg.Connection, fiscal_year: int, quarter: int) -> set[str]:
+    """Districts with at least one counted report in the period."""
+    rows = await conn.fetch(
+        "SELECT code FROM totals WHERE scope = 'district' AND dimension = $1 "
+        "AND fiscal_year = $2 AND quarter = $3 GROUP BY code HAVING sum(reports) > 0",
+        OVERALL, fiscal_year, quarter,
+    )  # fmt: skip
+    return {r["code"] for r in rows}
+
+
+PeriodKey = tuple[str, str, int, int]  # scope, code, fiscal year, quarter
+
+
+async def period_totals(
+    conn: asyncpg.Connection, keys: Sequence[PeriodKey]
+) -> list[asyncpg.Record]:
+    """Overall figures (all programmes) of each (scope, code, fiscal year, quarter)."""
+    exact = [k for k in keys if k[0] != "province"]
+    provinces = {
+        (code, year, quarter) for scope, code, year, quarter in keys if scope == "province"
+    }
+    rows = await _exact_period_totals(conn, exact) if exact else []
+    if provinces:
+        rows += [
+            r
+            for r in await _province_period_totals(conn, {(y, q) for _, y, q in provinces})
+            if (r["code"], r["fiscal_year"], r["quarter"]) in provinces
+        ]
+    return rows
+
+
+async def _exact_period_totals(
+    conn: asyncpg.Connection, keys: Sequence[PeriodKey]
+) -> list[asyncpg.Record]:
+    rows = await conn.fetch(
+        f"SELECT k.scope, k.code, k.fiscal_year, k.quarter, {SUMS} "
+        "FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) "
+        "AS k(scope, code, fiscal_year, quarter) "
+        "JOIN totals t USING (scope, code, fiscal_year, quarter) "
+        "WHERE t.dimension = $5 GROUP BY 1, 2, 3, 4",
+        *zip(*keys, strict=True), OVERALL,
+    )  # fmt: skip
+    return list(rows)
+
+
+async def _province_period_totals(
+    conn: asyncpg.Connection, periods: set[tuple[int, int]]
+) -> list[asyncpg.Record]:
+    """Every province of the periods in one pass over their district rows (a join of province
+    ranges would rescan the districts once per province)."""
+    rows = await conn.fetch(
+        f"SELECT 'province' AS scope, left(code, 2) AS code, fiscal_year, quarter, {SUMS} "
+        "FROM totals WHERE scope = 'district' AND dimension = $3 "
+        "AND (fiscal_year, quarter) IN (SELECT * FROM unnest($1::int[], $2::int[])) "
+        "GROUP BY 2, 3, 4",
+        *zip(*sorted(periods), strict=True), OVERALL,
+    )  # fmt: skip
+    return list(rows)

@@ -1,0 +1,131 @@
+import asyncio
+import json
+import signal
+from typing import Any
+
+import httpx
+import pytest
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from tests.aggregator.events import Key, Reports, Vector, in_scope, publish
+from tests.aggregator.helpers import eventually
+from tests.aggregator.live import live_server, sse_events
+from tests.utils.apps import serve
+from warroom_aggregator.api.routes.stream import _events
+from warroom_aggregator.app import create_app
+from warroom_aggregator.broadcast import Broadcaster
+from warroom_aggregator.settings import AggregatorSettings
+from warroom_shared.domain import Sector
+
+
+def overall(truth: dict[Key, Vector], scope: str, code: str) -> dict[tuple[int, int], Vector]:
+    """The figures a totals update must carry: per fiscal year and quarter, all programmes."""
+    out: dict[tuple[int, int], Vector] = {}
+    for (s, c, year, quarter, _, dimension), vector in truth.items():
+        if in_scope(s, c, scope, code) and dimension == "":
+            total = out.get((year, quarter), [0] * len(vector))
+            out[(year, quarter)] = [a + b for a, b in zip(total, vector, strict=True)]
+    return out
+
+
+def figures_of(body: dict[str, Any]) -> Vector:
+    return [body["reports"], body["households"], *(body["participants"][s] for s in Sector)]
+
+
+async def test_stream_sends_latest_totals_as_server_sent_events(
+    settings: AggregatorSettings, js: JetStreamContext
+) -> None:
+    reports = Reports()
+    reports.lives(300)
+    want = overall(reports.truth(), "national", "TH")
+    seen: dict[tuple[int, int], Vector] = {}
+    async with (
+        live_server(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as client,
+        client.stream("GET", "/v1/stream", params={"scope": "national"}) as response,
+    ):
+        assert response.headers["content-type"].startswith("text/event-stream")
+        await publish(js, reports.envelopes)
+        async with asyncio.timeout(15):
+            async for event, body in sse_events(response):
+                if event == "totals":
+                    assert body["scope"] == "national"
+                    seen[(body["fiscal_year"], body["quarter"])] = figures_of(body)
+                if seen == want:
+                    break
+    assert seen == want
+
+
+async def test_stream_coalesces_rapid_changes_into_the_latest_state() -> None:
+    broadcaster = Broadcaster()
+    events = _events(broadcaster, None, interval=0.01, heartbeat=5.0)
+    assert await anext(events) == "retry: 2000\n\n"
+    for reports in range(100):
+        body = {"scope": "national", "code": "TH", "reports": reports}
+        broadcaster.update(("national", "TH", 2568, 2), json.dumps(body))
+    broadcaster.update(("province", "10", 2568, 2), json.dumps({"scope": "province"}))
+
+    first, second = await anext(events), await anext(events)
+    broadcaster.close()
+    rest = [e async for e in events]
+
+    assert json.loads(first.removeprefix("event: totals\ndata: "))["reports"] == 99
+    assert json.loads(second.removeprefix("event: totals\ndata: ")) == {"scope": "province"}
+    assert rest == []
+
+
+async def test_stream_sends_heartbeat_comment_when_quiet() -> None:
+    broadcaster = Broadcaster()
+    events = _events(broadcaster, None, interval=0.01, heartbeat=0.05)
+    assert await anext(events) == "retry: 2000\n\n"
+    assert await anext(events) == ": heartbeat\n\n"
+    broadcaster.close()
+
+
+async def test_totals_updates_are_published_on_nats(
+    aggregator: httpx.AsyncClient, js: JetStreamContext, nc: NATS
+) -> None:
+    latest: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+    async def on_update(msg: Msg) -> None:
+        body = json.loads(msg.data)
+        latest[(msg.subject, body["fiscal_year"], body["quarter"])] = body
+
+    await nc.subscribe("warroom.totals.updated.>", cb=on_update)
+    reports = Reports()
+    reports.lives(300)
+    truth = reports.truth()
+    want = {
+        (f"warroom.totals.updated.{scope}.{code}", year, quarter): vector
+        for scope, code in (("national", "TH"), ("province", "10"), ("district", "5025"))
+        for (year, quarter), vector in overall(truth, scope, code).items()
+    }
+    await publish(js, reports.envelopes)
+
+    async def received() -> dict[tuple[str, int, int], Vector]:
+        return {k: figures_of(latest[k]) for k in want if k in latest}
+
+    await eventually(received, lambda got: got == want)
+
+    body = latest[("warroom.totals.updated.province.10", 2568, 2)]
+    assert (body["scope"], body["code"], body["programme"], body["dimension"]) == (
+        "province", "10", None, None,
+    )  # fmt: skip
+    assert body["participants_total"] == sum(body["participants"].values())
+
+
+async def test_exit_signal_ends_streams_then_does_what_it_did(settings: AggregatorSettings) -> None:
+    original = signal.getsignal(signal.SIGINT)
+    app = create_app(settings.model_copy(update={"consumer_enabled": False}))
+    async with serve(app):
+        chained = signal.getsignal(signal.SIGINT)
+        assert callable(chained)
+        with pytest.raises(KeyboardInterrupt):  # what Python's SIGINT handler does
+            chained(signal.SIGINT, None)
+        broadcaster = app.state.aggregator.broadcaster
+        events = _events(broadcaster, None, interval=0.01, heartbeat=5.0)
+        await eventually(lambda: asyncio.sleep(0, broadcaster.closed), bool, timeout=5)
+        assert [e async for e in events] == ["retry: 2000\n\n"]
+    assert signal.getsignal(signal.SIGINT) is original
