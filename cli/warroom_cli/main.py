@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from warroom_cli import platform
+from warroom_cli import aggregator, platform, reporting
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -19,3 +19,9 @@ def up() -> None:
 def migrate() -> None:
     """Run every service's migrations and load reference data against the configured servers."""
     platform.prepare_all()
+
+
+app.command()(reporting.relay)
+app.command("import")(reporting.import_file)
+app.add_typer(aggregator.app, name="aggregator")
+app.command()(aggregator.reconcile)
