@@ -301,7 +301,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.aggregator", description=__doc__)
     parser.add_argument("--events", type=int, default=REAL_Q2_2568)
     parser.add_argument("--queries", type=int, default=3000)
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)
     asyncio.run(run(args.events, args.queries))
 
 
