@@ -51,16 +51,22 @@ class DistrictDirectory:
         while not self._stopping:
             try:
                 kv = await js.key_value(DISTRICTS_BUCKET.bucket)
+                # nats-py may send its "caught up" marker before the first values when they
+                # arrive quickly, so count the values the bucket held when we started as well.
+                expected = (await kv.status()).values
                 self._watcher = await kv.watchall()
                 if self._stopping:  # stop() came while we were subscribing
                     await self._watcher.stop()
+                seen, caught_up = 0, False
                 async for entry in self._watcher:
                     if entry is None:
-                        self.ready.set()
-                    elif entry.operation in (KV_DEL, KV_PURGE):
-                        self.apply(entry.key, None)
+                        caught_up = True
                     else:
-                        self.apply(entry.key, entry.value)
+                        seen += 1
+                        deleted = entry.operation in (KV_DEL, KV_PURGE)
+                        self.apply(entry.key, None if deleted else entry.value)
+                    if caught_up and seen >= expected:
+                        self.ready.set()
             except BucketNotFoundError:
                 log.warning("district directory not published yet; waiting for the registry")
             except Exception:  # the broker may be away: keep what we have, watch again
