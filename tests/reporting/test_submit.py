@@ -113,7 +113,7 @@ async def test_submit_report_in_future_answers_422(reporting: httpx.AsyncClient)
     assert r.status_code == 422
     assert "future" in r.json()["error"]["fields"][0]["message"]
     r = await reporting.post("/v1/reports", json=report(activity_date=today_bangkok().isoformat()))
-    assert r.status_code == 201
+    assert r.status_code == 201, r.text
 
 
 async def test_submit_report_bad_bodies(reporting: httpx.AsyncClient, database_url: str) -> None:
@@ -142,3 +142,18 @@ async def test_submit_report_without_directory_answers_503(
     assert r.status_code == 503
     assert r.headers["Retry-After"].isdigit()
     assert await _count(database_url, "SELECT count(*) FROM reports") == 0
+
+
+async def test_submit_report_concurrent_mixed_outcomes_share_batches(
+    reporting: httpx.AsyncClient, database_url: str
+) -> None:
+    """Reports committed together still get their own answers: one 409 spoils nothing else."""
+    taken = report()
+    assert (await reporting.post("/v1/reports", json=taken)).status_code == 201
+    fresh = [report() for _ in range(30)]
+    clash = {**taken, "households": 99}
+    answers = await asyncio.gather(
+        *(reporting.post("/v1/reports", json=b) for b in [*fresh, clash, taken])
+    )
+    assert [a.status_code for a in answers] == [201] * 30 + [409, 200]
+    assert await _count(database_url, "SELECT count(*) FROM reports") == 31

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from warroom_reporting import SCHEMA, bulk
 from warroom_reporting.api.routes import collection, outbox, reports
+from warroom_reporting.batcher import SubmitBatcher
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db, messaging
 from warroom_shared.directory import DistrictDirectory
@@ -30,6 +31,8 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.directory = directory = DistrictDirectory()
         tasks = [asyncio.create_task(directory.run(js))]
+        app.state.batcher = batcher = SubmitBatcher(pool)
+        tasks.append(asyncio.create_task(batcher.run()))
         relay = OutboxRelay(pool, js, batch_size=settings.relay_batch_size)
         if settings.relay_enabled:
             tasks.append(asyncio.create_task(relay.run()))
@@ -37,6 +40,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             yield
         finally:
             relay.stop()
+            await batcher.stop()
             await directory.stop()
             await asyncio.gather(*tasks)
             await nc.drain()

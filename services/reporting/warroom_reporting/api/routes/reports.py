@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Header, Request, Response
 
 from warroom_reporting import store
 from warroom_reporting.api.deps import ConnDep, DirectoryDep
+from warroom_reporting.batcher import SubmitBatcher
 from warroom_reporting.models import (
     HistoryEntry,
     Receipt,
@@ -49,11 +50,12 @@ def _version(if_match: str | None, required: bool) -> int | None:
 
 @router.post("", status_code=201, responses={200: {"model": Receipt}, 409: {}, 503: {}})
 async def submit_report(
-    report: ReportIn, conn: ConnDep, directory: DirectoryDep, response: Response
+    report: ReportIn, request: Request, directory: DirectoryDep, response: Response
 ) -> Receipt:
     """Submit a report. Resending the same report answers 200 with the original receipt."""
     province = _checked_province(directory, report)
-    receipt, created = await store.submit(conn, report, province)
+    batcher: SubmitBatcher = request.app.state.batcher
+    receipt, created = await batcher.submit(report, province)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/v1/reports/{report.report_id}"
     return receipt

@@ -1,0 +1,84 @@
+"""Group commit for single submissions: reports posted at the same moment share a transaction.
+
+Each POST still gets its own answer (created, the original receipt, or 409), but a handful of
+committers turn a burst of concurrent POSTs into a few transactions instead of one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from warroom_reporting import store
+from warroom_reporting.models import Receipt, ReportIn
+from warroom_shared.http import Problem
+
+Outcome = tuple[Receipt, bool]
+Pending = tuple[ReportIn, str, "asyncio.Future[Outcome]"]
+
+
+class SubmitBatcher:
+    def __init__(
+        self, pool: asyncpg.Pool, *, committers: int = 4, max_batch: int = 64, linger: float = 0.001
+    ) -> None:
+        self._pool = pool
+        self._committers = committers
+        self._max_batch = max_batch
+        self._linger = linger
+        self._pending: list[Pending] = []
+        self._wake = asyncio.Condition()
+        self._stopping = False
+
+    async def submit(self, report: ReportIn, province_code: str) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((report, province_code, future))
+        async with self._wake:
+            self._wake.notify()
+        return await future
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._committer() for _ in range(self._committers)))
+
+    async def stop(self) -> None:
+        """Commit what is pending, then end `run`."""
+        self._stopping = True
+        async with self._wake:
+            self._wake.notify_all()
+
+    async def _committer(self) -> None:
+        while True:
+            async with self._wake:
+                await self._wake.wait_for(lambda: bool(self._pending) or self._stopping)
+            if not self._pending:
+                return
+            if len(self._pending) < self._max_batch:
+                await asyncio.sleep(self._linger)  # let a burst gather into one transaction
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            if batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[Pending]) -> None:
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                outcomes = [await _one(conn, report, province) for report, province, _ in batch]
+        except Exception as exc:  # noqa: BLE001 - the transaction failed: every request in it gets it
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():  # the client went away; its report is stored all the same
+                continue
+            if isinstance(outcome, Problem):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+
+async def _one(conn: asyncpg.Connection, report: ReportIn, province: str) -> Outcome | Problem:
+    try:
+        return await store.submit(conn, report, province)
+    except Problem as problem:  # a 409 found by a read: the transaction is still sound
+        return problem
