@@ -18,7 +18,7 @@ from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.state import State
 from warroom_shared import db, messaging
 from warroom_shared.directory import DistrictDirectory
-from warroom_shared.http import install_common
+from warroom_shared.http import service_app
 from warroom_shared.logging import configure_logging
 
 
@@ -44,16 +44,13 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
             finally:
                 await _shut_down(state, directory, workers)
 
-    app = FastAPI(
-        title="CAST War Room — aggregator",
-        version="1.0.0",
-        description="Running totals of CAST reports: national, province and district, live.",
-        lifespan=lifespan,
+    return service_app(
+        "aggregator",
+        "Running totals of CAST reports: national, province and district, live.",
+        lifespan,
+        settings.max_body_bytes,
+        [m.router for m in (totals, completeness, stream, health)],
     )
-    install_common(app, settings.max_body_bytes)
-    for module in (totals, completeness, stream, health):
-        app.include_router(module.router)
-    return app
 
 
 async def _open(settings: AggregatorSettings) -> State:

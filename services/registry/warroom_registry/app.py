@@ -13,7 +13,7 @@ from warroom_registry.api.routes import geography, reference, teams
 from warroom_registry.geography import Geography
 from warroom_registry.settings import RegistrySettings
 from warroom_shared import db, messaging
-from warroom_shared.http import install_common
+from warroom_shared.http import service_app
 from warroom_shared.logging import configure_logging
 from warroom_shared.outbox import OutboxRelay
 
@@ -40,13 +40,10 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             await nc.drain()
             await pool.close()
 
-    app = FastAPI(
-        title="CAST War Room — registry",
-        version="1.0.0",
-        description="Geography of Thailand and the district teams of the CAST programme.",
-        lifespan=lifespan,
+    return service_app(
+        "registry",
+        "Geography of Thailand and the district teams of the CAST programme.",
+        lifespan,
+        settings.max_body_bytes,
+        [m.router for m in (geography, reference, teams)],
     )
-    install_common(app, settings.max_body_bytes)
-    for module in (geography, reference, teams):
-        app.include_router(module.router)
-    return app

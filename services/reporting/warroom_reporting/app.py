@@ -14,7 +14,7 @@ from warroom_reporting.batcher import SubmitBatcher
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db, messaging
 from warroom_shared.directory import DistrictDirectory
-from warroom_shared.http import install_common
+from warroom_shared.http import service_app
 from warroom_shared.logging import configure_logging
 from warroom_shared.outbox import OutboxRelay
 
@@ -46,14 +46,12 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             await nc.drain()
             await pool.close()
 
-    app = FastAPI(
-        title="CAST War Room — reporting",
-        version="1.0.0",
-        description="Activity reports of the district teams: accepted means counted, exactly once.",
-        lifespan=lifespan,
-    )
     bulk_rule = (bulk.MAX_BYTES, ("application/x-ndjson",))
-    install_common(app, settings.max_body_bytes, overrides={":bulk": bulk_rule})
-    for module in (collection, reports, outbox):
-        app.include_router(module.router)
-    return app
+    return service_app(
+        "reporting",
+        "Activity reports of the district teams: accepted means counted, exactly once.",
+        lifespan,
+        settings.max_body_bytes,
+        [m.router for m in (collection, reports, outbox)],
+        overrides={":bulk": bulk_rule},
+    )
