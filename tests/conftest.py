@@ -4,6 +4,9 @@ template) and a JetStream with no streams or buckets left over from another test
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,8 +27,24 @@ from warroom_registry import geography
 from warroom_registry.settings import RegistrySettings
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db
+from warroom_shared.security.principal import AccessRole
+from warroom_shared.security.tokens import DevKeys
 
 TEMPLATE = "warroom_template"
+KEYS_DIR = Path(tempfile.mkdtemp(prefix="warroom-test-keys-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's own token keys, for every app and process it starts: services check tokens
+    against them, commands send an admin's. Rate limits are tested on their own."""
+    keys = DevKeys(KEYS_DIR).ensure()
+    os.environ["WARROOM_AUTH_JWKS_FILE"] = str(keys.jwks_path)
+    os.environ["WARROOM_TOKEN"] = keys.mint(AccessRole.ADMIN, subject="test-cli")
+    os.environ["WARROOM_RATE_LIMIT"] = "1000000/second"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(KEYS_DIR, ignore_errors=True)
 SCHEMAS = [
     (warroom_registry.SCHEMA, warroom_registry.prepare.MIGRATIONS),
     (warroom_reporting.SCHEMA, warroom_reporting.prepare.MIGRATIONS),

@@ -11,6 +11,7 @@ import typer
 from warroom_aggregator import rebuild as rebuilding
 from warroom_aggregator import reconcile as reconciling
 from warroom_aggregator.settings import AggregatorSettings
+from warroom_cli.auth import TokenOption, bearer
 
 app = typer.Typer(no_args_is_help=True, help="Operate the aggregator's totals.")
 
@@ -39,14 +40,20 @@ def reconcile(
             help="Reporting service base URL (default: $WARROOM_REPORTING_URL, else :8002)"
         ),
     ] = None,
+    token: TokenOption = None,
 ) -> None:
     """Compare a quarter's totals with the reporting service's counts; exit 1 on a difference.
 
     Lists every difference: district, programme, figure, and both values."""
     settings = AggregatorSettings()
     url = reporting_url or settings.reporting_url
+
+    async def run() -> list[reconciling.Difference]:
+        async with httpx.AsyncClient(timeout=30.0, headers=bearer(token)) as client:
+            return await reconciling.reconcile(settings, fiscal_year, quarter, url, client)
+
     try:
-        differences = asyncio.run(reconciling.reconcile(settings, fiscal_year, quarter, url))
+        differences = asyncio.run(run())
     except httpx.HTTPError as exc:
         typer.echo(f"could not read the reporting service's counts at {url}: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from warroom_cli import aggregator, platform, reporting
+from warroom_cli import aggregator, auth, platform, reporting
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -21,6 +21,7 @@ def migrate() -> None:
     platform.prepare_all()
 
 
+app.command()(auth.token)
 app.command()(reporting.relay)
 app.command("import")(reporting.import_file)
 app.add_typer(aggregator.app, name="aggregator")

@@ -15,6 +15,7 @@ import httpx
 import typer
 from rich.progress import Progress
 
+from warroom_cli.auth import TokenOption, bearer
 from warroom_reporting import SCHEMA
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db, messaging
@@ -91,12 +92,17 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON or CSV")],
     url: Annotated[str, typer.Option(help="The reporting service")] = "http://127.0.0.1:8002",
     chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Lines a request")] = 2000,
+    token: TokenOption = None,
 ) -> None:
     """Send a file of reports in chunks; rerunning it creates no duplicates."""
     tally = {"created": 0, "duplicate": 0, "conflict": 0, "refused": 0}
     refusals: list[str] = []
     lines = list(ndjson_lines(file))
-    with httpx.Client(base_url=url, timeout=120) as client, Progress() as progress:
+    headers = bearer(token)
+    with (
+        httpx.Client(base_url=url, timeout=120, headers=headers) as client,
+        Progress() as progress,
+    ):
         task = progress.add_task(f"importing {file.name}", total=len(lines))
         for start in range(0, len(lines), chunk):
             part = lines[start : start + chunk]

@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -194,30 +193,6 @@ def install_common(
     app.add_middleware(LimitsMiddleware, max_bytes=max_body_bytes, overrides=overrides)
     app.add_middleware(RequestIdMiddleware)
 
-    @app.get("/healthz", tags=["health"], include_in_schema=True)
-    async def get_healthz() -> dict[str, str]:
-        """The process is alive."""
-        return {"status": "ok"}
-
-
-def service_app(
-    name: str,
-    description: str,
-    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
-    max_body_bytes: int,
-    routers: Sequence[APIRouter],
-    overrides: Mapping[str, tuple[int, tuple[str, ...]]] | None = None,
-) -> FastAPI:
-    """A service's FastAPI application, built the same way for every service."""
-    app = FastAPI(
-        title=f"CAST War Room — {name}", version="1.0.0", description=description,
-        lifespan=lifespan,
-    )  # fmt: skip
-    install_common(app, max_body_bytes, overrides)
-    for router in routers:
-        app.include_router(router)
-    return app
-
 
 def etag_of(payload: Any) -> str:
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -225,9 +200,10 @@ def etag_of(payload: Any) -> str:
 
 
 def cacheable(request: Request, payload: Any, max_age: int = 3600) -> Response:
-    """Reference data: a strong ETag, `304` when the client already has it."""
+    """Reference data: a strong ETag, `304` when the client already has it (private: the
+    answer needs a token, so shared caches must not keep it)."""
     tag = etag_of(payload)
-    headers = {"ETag": tag, "Cache-Control": f"public, max-age={max_age}"}
+    headers = {"ETag": tag, "Cache-Control": f"private, max-age={max_age}"}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     return JSONResponse(payload, headers=headers)

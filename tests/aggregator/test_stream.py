@@ -13,11 +13,13 @@ from tests.aggregator.events import Key, Reports, Vector, in_scope, publish
 from tests.aggregator.helpers import eventually
 from tests.aggregator.live import live_server, sse_events
 from tests.utils.apps import serve
+from tests.utils.auth import bearer
 from warroom_aggregator.api.routes.stream import _events
 from warroom_aggregator.app import create_app
 from warroom_aggregator.broadcast import Broadcaster
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_shared.domain import Sector
+from warroom_shared.security.principal import AccessRole, Principal
 
 
 def overall(truth: dict[Key, Vector], scope: str, code: str) -> dict[tuple[int, int], Vector]:
@@ -33,6 +35,8 @@ def overall(truth: dict[Key, Vector], scope: str, code: str) -> dict[tuple[int, 
 def figures_of(body: dict[str, Any]) -> Vector:
     return [body["reports"], body["households"], *(body["participants"][s] for s in Sector)]
 
+VIEWER = Principal("test-viewer", AccessRole.NATIONAL_VIEWER)
+
 
 async def test_stream_sends_latest_totals_as_server_sent_events(
     settings: AggregatorSettings, js: JetStreamContext
@@ -43,7 +47,7 @@ async def test_stream_sends_latest_totals_as_server_sent_events(
     seen: dict[tuple[int, int], Vector] = {}
     async with (
         live_server(create_app(settings)) as url,
-        httpx.AsyncClient(base_url=url, timeout=10) as client,
+        httpx.AsyncClient(base_url=url, timeout=10, headers=bearer()) as client,
         client.stream("GET", "/v1/stream", params={"scope": "national"}) as response,
     ):
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -60,7 +64,7 @@ async def test_stream_sends_latest_totals_as_server_sent_events(
 
 async def test_stream_coalesces_rapid_changes_into_the_latest_state() -> None:
     broadcaster = Broadcaster()
-    events = _events(broadcaster, None, interval=0.01, heartbeat=5.0)
+    events = _events(broadcaster, VIEWER, None, interval=0.01, heartbeat=5.0)
     assert await anext(events) == "retry: 2000\n\n"
     for reports in range(100):
         body = {"scope": "national", "code": "TH", "reports": reports}
@@ -78,7 +82,7 @@ async def test_stream_coalesces_rapid_changes_into_the_latest_state() -> None:
 
 async def test_stream_sends_heartbeat_comment_when_quiet() -> None:
     broadcaster = Broadcaster()
-    events = _events(broadcaster, None, interval=0.01, heartbeat=0.05)
+    events = _events(broadcaster, VIEWER, None, interval=0.01, heartbeat=0.05)
     assert await anext(events) == "retry: 2000\n\n"
     assert await anext(events) == ": heartbeat\n\n"
     broadcaster.close()
@@ -125,7 +129,7 @@ async def test_exit_signal_ends_streams_then_does_what_it_did(settings: Aggregat
         with pytest.raises(KeyboardInterrupt):  # what Python's SIGINT handler does
             chained(signal.SIGINT, None)
         broadcaster = app.state.aggregator.broadcaster
-        events = _events(broadcaster, None, interval=0.01, heartbeat=5.0)
+        events = _events(broadcaster, VIEWER, None, interval=0.01, heartbeat=5.0)
         await eventually(lambda: asyncio.sleep(0, broadcaster.closed), bool, timeout=5)
         assert [e async for e in events] == ["retry: 2000\n\n"]
     assert signal.getsignal(signal.SIGINT) is original

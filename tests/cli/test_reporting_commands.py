@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from nats.aio.client import Client as NATS
 
+from tests.utils.auth import bearer
 from tests.utils.factories import report
 from tests.utils.processes import service_env, warroom
 from warroom_cli.embedded import serving
@@ -54,7 +55,7 @@ async def test_import_through_separate_relay(
     sheet = tmp_path / "reports.csv"
     _write_csv(sheet, [{}] * 30)
     with serving("warroom_reporting.app:create_app", env) as url, warroom("relay", env=env):
-        async with httpx.AsyncClient(base_url=url) as client:
+        async with httpx.AsyncClient(base_url=url, headers=bearer()) as client:
             async with asyncio.timeout(15):
                 while (
                     await client.post("/v1/reports", json=report(district_code="9999"))

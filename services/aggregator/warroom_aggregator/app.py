@@ -18,8 +18,8 @@ from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.state import State
 from warroom_shared import db, messaging
 from warroom_shared.directory import DistrictDirectory
-from warroom_shared.http import service_app
 from warroom_shared.logging import configure_logging
+from warroom_shared.service import service_app
 
 
 def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
@@ -48,7 +48,7 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
         "aggregator",
         "Running totals of CAST reports: national, province and district, live.",
         lifespan,
-        settings.max_body_bytes,
+        settings,
         [m.router for m in (totals, completeness, stream, health)],
     )
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str, int, int]  # scope, code, fiscal year, quarter
 SignalHandler = Callable[[int, FrameType | None], object]
+Visible = Callable[[str, str], bool]  # (scope, code) -> may the caller see it
 
 
 class Broadcaster:
@@ -45,12 +46,15 @@ class Broadcaster:
             return
         self.update(key, msg.data.decode())
 
-    def since(self, version: int, scope: str | None = None) -> tuple[int, list[str]]:
-        """The payloads changed after `version` (of one scope, or all), and the version now."""
+    def since(
+        self, version: int, scope: str | None = None, visible: Visible = lambda _s, _c: True
+    ) -> tuple[int, list[str]]:
+        """The payloads changed after `version` (of one scope, or all, and only of places the
+        caller may see), and the version now."""
         changed = [
             payload
-            for (key_scope, *_), (at, payload) in self._latest.items()
-            if at > version and scope in (None, key_scope)
+            for (key_scope, code, *_), (at, payload) in self._latest.items()
+            if at > version and scope in (None, key_scope) and visible(key_scope, code)
         ]
         return self.version, changed
 

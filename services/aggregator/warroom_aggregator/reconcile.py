@@ -106,14 +106,10 @@ async def reconcile(
     fiscal_year: int,
     quarter: int,
     reporting_url: str,
-    client: httpx.AsyncClient | None = None,
+    client: httpx.AsyncClient,
 ) -> list[Difference]:
-    """Compare one period; `client` lets a caller (or a test) choose the HTTP transport."""
-    if client is None:
-        async with httpx.AsyncClient(timeout=30.0) as own:
-            theirs = await fetch_reporting(own, reporting_url, fiscal_year, quarter)
-    else:
-        theirs = await fetch_reporting(client, reporting_url, fiscal_year, quarter)
+    """Compare one period; `client` carries the caller's token to the reporting service."""
+    theirs = await fetch_reporting(client, reporting_url, fiscal_year, quarter)
     conn = await db.connect(settings.database_url, SCHEMA)
     try:
         ours = await aggregator_counts(conn, fiscal_year, quarter)

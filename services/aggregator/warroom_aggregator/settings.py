@@ -14,4 +14,5 @@ class AggregatorSettings(WarroomSettings):
     publish_interval: float = 1.0  # seconds between `warroom.totals.updated.*` rounds
     stream_interval: float = 0.25  # seconds: at most one SSE update per client this often
     stream_heartbeat: float = 15.0  # seconds between SSE comment lines on a quiet stream
+    public_national_totals: bool = False  # GET /v1/totals?scope=national without a token
     reporting_url: str = "http://127.0.0.1:8002"  # for `warroom reconcile`

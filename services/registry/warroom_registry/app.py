@@ -13,9 +13,9 @@ from warroom_registry.api.routes import geography, reference, teams
 from warroom_registry.geography import Geography
 from warroom_registry.settings import RegistrySettings
 from warroom_shared import db, messaging
-from warroom_shared.http import service_app
 from warroom_shared.logging import configure_logging
 from warroom_shared.outbox import OutboxRelay
+from warroom_shared.service import service_app
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -44,6 +44,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         "registry",
         "Geography of Thailand and the district teams of the CAST programme.",
         lifespan,
-        settings.max_body_bytes,
+        settings,
         [m.router for m in (geography, reference, teams)],
     )

@@ -49,14 +49,17 @@ class MemberAssign(BaseModel):
     email: EmailStr | None = None
 
 
+PERSONAL = "null unless the caller may see members' personal data"
+
+
 class Member(BaseModel):
     role: Role
     sector: Sector
-    name: str
+    name: str | None = Field(description=PERSONAL)
     position: str
     organisation: str
-    phone: str | None
-    email: str | None
+    phone: str | None = Field(description=PERSONAL)
+    email: str | None = Field(description=PERSONAL)
     assigned_at: dt.datetime
 
 

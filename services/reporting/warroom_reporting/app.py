@@ -14,9 +14,9 @@ from warroom_reporting.batcher import SubmitBatcher
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db, messaging
 from warroom_shared.directory import DistrictDirectory
-from warroom_shared.http import service_app
 from warroom_shared.logging import configure_logging
 from warroom_shared.outbox import OutboxRelay
+from warroom_shared.service import service_app
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -51,7 +51,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         "reporting",
         "Activity reports of the district teams: accepted means counted, exactly once.",
         lifespan,
-        settings.max_body_bytes,
+        settings,
         [m.router for m in (collection, reports, outbox)],
         overrides={":bulk": bulk_rule},
     )

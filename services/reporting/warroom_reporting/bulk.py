@@ -19,11 +19,13 @@ from warroom_reporting.validation import place_errors
 from warroom_shared import outbox
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.http import field_errors
+from warroom_shared.security.principal import Principal
 
 MAX_LINES = 10_000
 MAX_BYTES = 10 * 1024 * 1024
 Status = Literal["created", "duplicate", "conflict", "refused"]
 _adapter = TypeAdapter(ReportIn)
+OUTSIDE_AREA = {"field": "district_code", "message": "outside your area", "type": "outside_area"}
 
 
 @dataclass
@@ -43,9 +45,10 @@ class LineResult:
 
 
 def parse(
-    lines: list[bytes], directory: DistrictDirectory
+    lines: list[bytes], directory: DistrictDirectory, principal: Principal
 ) -> tuple[list[LineResult], dict[int, ReportIn]]:
-    """Validate every non-empty line; returns refusals and the valid reports by line number."""
+    """Validate every non-empty line; returns refusals and the valid reports by line number.
+    A line of a district outside the caller's area is refused like any other bad line."""
     refused: list[LineResult] = []
     valid: dict[int, ReportIn] = {}
     for number, raw in enumerate(lines, start=1):
@@ -57,6 +60,8 @@ def parse(
             refused.append(LineResult(number, "refused", fields=field_errors(list(exc.errors()))))
             continue
         errors = place_errors(directory, report)
+        if not errors and not principal.covers_district(report.district_code):
+            errors = [OUTSIDE_AREA]
         if errors:
             refused.append(LineResult(number, "refused", report.report_id, errors))
         else:

@@ -16,6 +16,8 @@ from warroom_aggregator.topology import NATIONAL_CODE
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.domain import Dimension, Programme
 from warroom_shared.http import Problem
+from warroom_shared.security.access import ADMIN, EVERYONE, MONITOR, Allow
+from warroom_shared.security.principal import Principal
 
 CODE_DIGITS: dict[str, int | None] = {"national": None, "province": 2, "district": 4}
 FiscalYear = Annotated[int, Query(ge=2560, le=2700, description="Buddhist Era", examples=[2568])]
@@ -51,6 +53,8 @@ async def ready_directory(state: StateDep) -> DistrictDirectory:
 
 
 ConnDep = Annotated[asyncpg.Connection, Depends(get_conn)]
+Viewer = Annotated[Principal, Depends(Allow(*EVERYONE))]  # officers: their area only
+Operator = Annotated[Principal, Depends(Allow(ADMIN, MONITOR))]
 DirectoryDep = Annotated[DistrictDirectory, Depends(ready_directory)]
 
 

@@ -7,6 +7,8 @@ import asyncpg
 from fastapi import Depends, Request
 
 from warroom_shared.directory import DistrictDirectory
+from warroom_shared.security.access import ADMIN, DISTRICT_OFFICER, READERS, Allow
+from warroom_shared.security.principal import Principal
 
 
 async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
@@ -27,3 +29,5 @@ async def get_directory(request: Request) -> DistrictDirectory:
 ConnDep = Annotated[asyncpg.Connection, Depends(get_conn)]
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
 DirectoryDep = Annotated[DistrictDirectory, Depends(get_directory)]
+Reader = Annotated[Principal, Depends(Allow(*READERS))]  # officers: their area only
+Writer = Annotated[Principal, Depends(Allow(ADMIN, DISTRICT_OFFICER))]  # officers: own district

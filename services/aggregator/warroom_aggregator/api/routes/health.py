@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from warroom_aggregator.api.deps import ConnDep, StateDep
+from warroom_aggregator.api.deps import ConnDep, Operator, StateDep
 from warroom_aggregator.state import State
 from warroom_aggregator.topology import CONSUMER, REPORTS
 from warroom_shared.http import Problem
+from warroom_shared.security.access import ADMIN, PUBLIC, Allow
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/readyz")
-async def get_readyz(state: StateDep) -> JSONResponse:
+async def get_readyz(_: Annotated[None, Depends(PUBLIC)], state: StateDep) -> JSONResponse:
     """Ready when the database answers, NATS is connected and the durable consumer exists."""
     checks = {
         "database": await _database_ok(state),
@@ -48,7 +49,7 @@ async def _consumer_ok(state: State) -> bool:
 
 
 @router.get("/v1/consumer")
-async def get_consumer(state: StateDep) -> dict[str, Any]:
+async def get_consumer(_: Operator, state: StateDep) -> dict[str, Any]:
     """This replica's counters and the shared consumer's backlog."""
     try:
         info = await state.js.consumer_info(REPORTS, CONSUMER, timeout=2)
@@ -65,7 +66,9 @@ async def get_consumer(state: StateDep) -> dict[str, Any]:
 
 @router.get("/v1/dead-letters")
 async def list_dead_letters(
-    conn: ConnDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    _: Annotated[object, Depends(Allow(ADMIN))],
+    conn: ConnDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """How many messages were dead-lettered, and the latest of them with their reason."""
     count = await conn.fetchval("SELECT count(*) FROM dead_letters")

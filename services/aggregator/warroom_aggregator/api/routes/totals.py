@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 
 from warroom_aggregator import labels, queries
-from warroom_aggregator.api.deps import ConnDep, FilterDep, StateDep, invalid
+from warroom_aggregator.api.deps import ConnDep, FilterDep, StateDep, Viewer, invalid
 from warroom_aggregator.models import Breakdown, BreakdownBy, BreakdownRow, FigureSet, Totals
 from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.store import FIGURE_COLUMNS
 from warroom_shared.directory import DistrictDirectory
+from warroom_shared.security.access import EVERYONE, AllowAnonymous, outside_area, unauthenticated
+from warroom_shared.security.principal import Principal
 
 router = APIRouter(prefix="/v1/totals", tags=["totals"])
 
+MaybeViewer = Annotated[Principal | None, Depends(AllowAnonymous(*EVERYONE))]
+
+
+def _in_area(principal: Principal, f: TotalsFilter) -> None:
+    if not principal.covers(f.scope, f.code):
+        raise outside_area(f"The {f.scope} {f.code}" if f.scope != "national" else "The nation")
+
 
 @router.get("")
-async def get_totals(f: FilterDep, conn: ConnDep, state: StateDep) -> Totals:
-    """Reports, participants per sector and households of a scope; left-out filters mean all."""
+async def get_totals(
+    principal: MaybeViewer, f: FilterDep, conn: ConnDep, state: StateDep
+) -> Totals:
+    """Reports, participants per sector and households of a scope; left-out filters mean all.
+    The national headline needs no token where the operator made it public."""
+    if principal is not None:
+        _in_area(principal, f)
+    elif not (state.settings.public_national_totals and f.scope == "national"):
+        raise unauthenticated()
     figures = FigureSet.from_row(await queries.totals(conn, f))
     name_th, name_en = labels.place(state.directory, f.scope, f.code)
     return Totals(**figures.model_dump(), **_echo(f), name_th=name_th, name_en=name_en)
 
 
 @router.get("/breakdown")
-async def get_breakdown(by: BreakdownBy, f: FilterDep, conn: ConnDep, state: StateDep) -> Breakdown:
+async def get_breakdown(
+    principal: Viewer, by: BreakdownBy, f: FilterDep, conn: ConnDep, state: StateDep
+) -> Breakdown:
     """The same figures per province, district, quarter, programme, dimension or sector."""
+    _in_area(principal, f)
     if by == "province" and f.scope != "national":
         raise invalid("by", "by=province needs scope=national")
     if by == "district" and f.scope == "district":

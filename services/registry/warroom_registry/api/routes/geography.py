@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from warroom_registry.api.deps import GeoDep
 from warroom_shared.http import Problem, cacheable
+from warroom_shared.security.access import EVERYONE, Allow
 
-router = APIRouter(prefix="/v1", tags=["geography"])
+router = APIRouter(prefix="/v1", tags=["geography"], dependencies=[Depends(Allow(*EVERYONE))])
 
 ProvinceCode = Annotated[str, Path(pattern=r"^[0-9]{2}$", examples=["10"])]
 DistrictCode = Annotated[str, Path(pattern=r"^[0-9]{4}$", examples=["1001"])]

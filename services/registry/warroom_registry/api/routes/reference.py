@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from warroom_shared.domain import (
     DIMENSION_LABELS,
@@ -17,10 +17,11 @@ from warroom_shared.domain import (
     Label,
 )
 from warroom_shared.http import cacheable
+from warroom_shared.security.access import EVERYONE, Allow
 
 K = TypeVar("K", bound=StrEnum)
 
-router = APIRouter(prefix="/v1", tags=["reference"])
+router = APIRouter(prefix="/v1", tags=["reference"], dependencies=[Depends(Allow(*EVERYONE))])
 
 
 def _labelled(labels: Mapping[K, Label]) -> list[dict[str, str]]:

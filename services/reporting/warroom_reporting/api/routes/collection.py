@@ -11,23 +11,28 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from warroom_reporting import bulk, queries
-from warroom_reporting.api.deps import ConnDep, DirectoryDep, PoolDep
+from warroom_reporting.api.deps import ConnDep, DirectoryDep, PoolDep, Reader, Writer
 from warroom_reporting.models import Report
 from warroom_reporting.queries import ReportFilter
 from warroom_reporting.validation import require_ready
 from warroom_shared.domain import Programme
 from warroom_shared.http import Problem
+from warroom_shared.security.access import ADMIN, MONITOR, NATIONAL_VIEWER, Allow, area_filters
+from warroom_shared.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
 
 async def report_filter(
+    principal: Reader,
     district: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
     province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     fiscal_year: Annotated[int | None, Query(ge=2560, le=2700)] = None,
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
     programme: Programme | None = None,
 ) -> ReportFilter:
+    """The list's filters, held to the caller's area."""
+    district, province = area_filters(principal, district, province)
     return ReportFilter(
         district, province, fiscal_year, quarter, programme.value if programme else None
     )
@@ -84,14 +89,14 @@ async def export_reports_csv(flt: FilterDep, pool: PoolDep) -> StreamingResponse
     },
 )
 async def submit_reports_bulk(
-    request: Request, conn: ConnDep, directory: DirectoryDep
+    principal: Writer, request: Request, conn: ConnDep, directory: DirectoryDep
 ) -> BulkAnswer:
     """NDJSON, one report a line (at most 10,000 lines, 10 MiB): an answer per line."""
     require_ready(directory)
     lines = (await request.body()).splitlines()
     if len(lines) > bulk.MAX_LINES:
         raise Problem(413, "too_many_lines", f"Send at most {bulk.MAX_LINES} lines a request.")
-    refused, valid = bulk.parse(lines, directory)
+    refused, valid = bulk.parse(lines, directory, principal)
     stored = await bulk.store(conn, valid, directory) if valid else []
     results = sorted(refused + stored, key=lambda r: r.line)
     tally = Counter(r.status for r in results)
@@ -103,6 +108,7 @@ async def submit_reports_bulk(
 
 @router.get("/reports:counts")
 async def count_reports(
+    _: Annotated[Principal, Depends(Allow(ADMIN, NATIONAL_VIEWER, MONITOR))],
     conn: ConnDep,
     fiscal_year: Annotated[int, Query(ge=2560, le=2700)],
     quarter: Annotated[int, Query(ge=1, le=4)],

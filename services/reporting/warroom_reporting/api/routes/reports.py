@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Request, Response
 
 from warroom_reporting import store
-from warroom_reporting.api.deps import ConnDep, DirectoryDep
+from warroom_reporting.api.deps import ConnDep, DirectoryDep, Reader, Writer
 from warroom_reporting.batcher import SubmitBatcher
 from warroom_reporting.models import (
     HistoryEntry,
@@ -21,17 +21,23 @@ from warroom_reporting.models import (
 from warroom_reporting.validation import place_errors, refuse, require_ready
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.http import Problem
+from warroom_shared.security.access import outside_area
+from warroom_shared.security.principal import Principal
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 IfMatch = Annotated[str | None, Header(description="The report's ETag (its version)")]
 
 
-def _checked_province(directory: DistrictDirectory, content: ReportContent) -> str:
+def _checked_province(
+    principal: Principal, directory: DistrictDirectory, content: ReportContent
+) -> str:
     require_ready(directory)
     errors = place_errors(directory, content)
     if errors:
         raise refuse(errors)
+    if not principal.covers_district(content.district_code):
+        raise outside_area(f"The district {content.district_code}")
     district = directory.get(content.district_code)
     assert district is not None
     return district.province_code
@@ -50,10 +56,14 @@ def _version(if_match: str | None, required: bool) -> int | None:
 
 @router.post("", status_code=201, responses={200: {"model": Receipt}, 409: {}, 503: {}})
 async def submit_report(
-    report: ReportIn, request: Request, directory: DirectoryDep, response: Response
+    principal: Writer,
+    report: ReportIn,
+    request: Request,
+    directory: DirectoryDep,
+    response: Response,
 ) -> Receipt:
     """Submit a report. Resending the same report answers 200 with the original receipt."""
-    province = _checked_province(directory, report)
+    province = _checked_province(principal, directory, report)
     batcher: SubmitBatcher = request.app.state.batcher
     receipt, created = await batcher.submit(report, province)
     response.status_code = 201 if created else 200
@@ -61,18 +71,27 @@ async def submit_report(
     return receipt
 
 
-@router.get("/{report_id}")
-async def get_report(report_id: uuid.UUID, conn: ConnDep, response: Response) -> Report:
-    """One report as it stands now; its ETag is what an amendment must send back."""
+async def _report_in_area(conn: ConnDep, principal: Principal, report_id: uuid.UUID) -> Report:
+    """The report, or 404 when there is none or it lies outside the caller's area."""
     report = await store.get(conn, report_id)
-    if report is None:
+    if report is None or not principal.covers_district(report.district_code):
         raise Problem(404, "report_not_found", f"No report {report_id}.")
+    return report
+
+
+@router.get("/{report_id}")
+async def get_report(
+    principal: Reader, report_id: uuid.UUID, conn: ConnDep, response: Response
+) -> Report:
+    """One report as it stands now; its ETag is what an amendment must send back."""
+    report = await _report_in_area(conn, principal, report_id)
     response.headers["ETag"] = store.etag(report.version)
     return report
 
 
 @router.put("/{report_id}")
 async def amend_report(
+    principal: Writer,
     report_id: uuid.UUID,
     content: ReportContent,
     conn: ConnDep,
@@ -83,7 +102,8 @@ async def amend_report(
     """Amend a report (a new version); a stale If-Match answers 412."""
     version = _version(if_match, required=True)
     assert version is not None
-    province = _checked_province(directory, content)
+    await _report_in_area(conn, principal, report_id)
+    province = _checked_province(principal, directory, content)
     report = await store.amend(conn, report_id, version, content, province)
     response.headers["ETag"] = store.etag(report.version)
     return report
@@ -91,6 +111,7 @@ async def amend_report(
 
 @router.delete("/{report_id}")
 async def retract_report(
+    principal: Writer,
     report_id: uuid.UUID,
     body: Annotated[Retraction, Body()],
     conn: ConnDep,
@@ -98,14 +119,18 @@ async def retract_report(
     if_match: IfMatch = None,
 ) -> Report:
     """Retract a report, with a reason; it stops counting in the totals."""
+    await _report_in_area(conn, principal, report_id)
     report = await store.retract(conn, report_id, _version(if_match, required=False), body)
     response.headers["ETag"] = store.etag(report.version)
     return report
 
 
 @router.get("/{report_id}/history")
-async def get_report_history(report_id: uuid.UUID, conn: ConnDep) -> list[HistoryEntry]:
+async def get_report_history(
+    principal: Reader, report_id: uuid.UUID, conn: ConnDep
+) -> list[HistoryEntry]:
     """Every version of a report: who, when, what changed, and why for a retraction."""
+    await _report_in_area(conn, principal, report_id)
     entries = await store.history(conn, report_id)
     if not entries:
         raise Problem(404, "report_not_found", f"No report {report_id}.")

@@ -1,0 +1,174 @@
+"""Access rules of the routes: who may call each one, checked before the handler runs.
+
+Every route declares its rule as a dependency (`Allow(...)` or `PUBLIC`); `service_app` refuses
+to build an app with a route that has none, and writes each rule into the OpenAPI document as
+`x-warroom-access`, from which the test suite generates its authorization matrix. Officers are
+further held to their area by the handlers (out-of-area ids answer 404, filters 403).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import limits
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+
+from warroom_shared.http import Problem
+from warroom_shared.security.principal import AccessRole, Principal
+from warroom_shared.security.tokens import InvalidToken, TokenVerifier
+
+ADMIN, NATIONAL_VIEWER, PROVINCE_OFFICER, DISTRICT_OFFICER, MONITOR = tuple(AccessRole)
+EVERYONE = tuple(AccessRole)
+READERS = (ADMIN, NATIONAL_VIEWER, PROVINCE_OFFICER, DISTRICT_OFFICER)  # reports and teams
+REALM = 'Bearer realm="warroom"'
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A JWT from the identity provider (or `warroom token` on the embedded default)",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+class RateLimit:
+    """Requests per caller (a token's subject, or the client address when anonymous)."""
+
+    def __init__(self, spec: str, storage_uri: str) -> None:
+        self.items = limits.parse_many(spec)
+        self.limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+
+    async def check(self, key: str) -> None:
+        for item in self.items:
+            if not await self.limiter.hit(item, key):
+                stats = await self.limiter.get_window_stats(item, key)
+                retry = max(1, math.ceil(stats.reset_time - time.time()))
+                raise Problem(
+                    429, "rate_limited", f"Too many requests: at most {item}.",
+                    headers={"Retry-After": str(retry)},
+                )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What an app needs to check callers: its token verifier and its rate limit."""
+
+    verifier: TokenVerifier
+    rate_limit: RateLimit
+
+
+def unauthenticated(
+    message: str = "Send a bearer token: Authorization: Bearer <token>.", error: str | None = None
+) -> Problem:
+    challenge = REALM if error is None else f'{REALM}, error="{error}"'
+    return Problem(401, "unauthenticated", message, headers={"WWW-Authenticate": challenge})
+
+
+def outside_area(what: str) -> Problem:
+    return Problem(403, "outside_area", f"{what} lies outside your area.")
+
+
+def area_filters(
+    principal: Principal, district: str | None, province: str | None
+) -> tuple[str | None, str | None]:
+    """A list's district and province filters held to the caller's area: an out-of-area filter
+    is refused (403), a missing one becomes the officer's own area."""
+    if district is not None and not principal.covers_district(district):
+        raise outside_area(f"The district {district}")
+    if province is not None and not principal.covers_province(province):
+        raise outside_area(f"The province {province}")
+    if principal.national:
+        return district, province
+    return district or principal.district, principal.province
+
+
+class Allow:
+    """The roles that may call a route; the caller's `Principal` is the dependency's value."""
+
+    anonymous = False
+
+    def __init__(self, *roles: AccessRole) -> None:
+        self.roles = frozenset(roles)
+
+    def describe(self) -> dict[str, Any]:
+        ordered = [r.value for r in AccessRole if r in self.roles]
+        return {"public": False, "anonymous": self.anonymous, "roles": ordered}
+
+    async def __call__(self, request: Request, credentials: Credentials) -> Principal:
+        principal = await self._principal(request, credentials)
+        if principal is None:
+            raise unauthenticated()
+        return principal
+
+    async def _principal(
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None
+    ) -> Principal | None:
+        guard: Guard = request.app.state.guard
+        if credentials is None:
+            if self.anonymous:
+                await guard.rate_limit.check(f"ip:{request.client.host if request.client else ''}")
+            return None
+        try:
+            principal = await guard.verifier.principal(credentials.credentials)
+        except InvalidToken as exc:
+            raise unauthenticated(f"The token is not valid: {exc}.", "invalid_token") from None
+        if principal.role not in self.roles:
+            raise Problem(403, "forbidden", f"A {principal.role} token may not do this.")
+        await guard.rate_limit.check(f"sub:{principal.subject}")
+        request.state.principal = principal
+        return principal
+
+
+class AllowAnonymous(Allow):
+    """As `Allow`, but a request without a token goes on as `None` (the handler decides)."""
+
+    anonymous = True
+
+    async def __call__(  # type: ignore[override]
+        self, request: Request, credentials: Credentials
+    ) -> Principal | None:
+        return await self._principal(request, credentials)
+
+
+class Public:
+    """Open to anyone: health checks."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"public": True, "anonymous": True, "roles": []}
+
+    async def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Public()
+
+
+def rule_of(route: APIRoute) -> Allow | Public | None:
+    for dependant in _walk(route.dependant):
+        if isinstance(dependant.call, Allow | Public):
+            return dependant.call
+    return None
+
+
+def _walk(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _walk(sub)
+
+
+def annotate_rules(routes: list[Any]) -> None:
+    """Every API route must have a rule; it is written into the OpenAPI document."""
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        rule = rule_of(route)
+        if rule is None:
+            raise RuntimeError(f"{sorted(route.methods or ())} {route.path} has no access rule")
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-warroom-access": rule.describe()}
