@@ -13,6 +13,6 @@ async def prepare(settings: AggregatorSettings) -> None:
     await db.migrate(settings.database_url, SCHEMA, MIGRATIONS)
     nc = await messaging.connect(settings.nats_url, "warroom-aggregator-prepare")
     try:
-        await topology.ensure(nc.jetstream(), settings)
+        await topology.provision(nc.jetstream(), settings)
     finally:
         await nc.drain()

@@ -55,10 +55,16 @@ def consumer_config(settings: AggregatorSettings) -> ConsumerConfig:
 
 
 async def ensure(js: JetStreamContext, settings: AggregatorSettings) -> None:
-    """Create or update the streams and the durable consumer; safe from every replica at start."""
+    """Create or update the durable consumer; safe from every replica at start. The streams must
+    exist (`provision`): the aggregator's NATS user may not create or change a stream."""
+    await js.add_consumer(REPORTS, consumer_config(settings))
+
+
+async def provision(js: JetStreamContext, settings: AggregatorSettings) -> None:
+    """Create or update every stream the aggregator uses, then its consumer (`prepare`)."""
     await messaging.ensure_topology(js)
     try:
         await js.add_stream(DEAD_LETTER_STREAM)
     except BadRequestError:
         await js.update_stream(DEAD_LETTER_STREAM)
-    await js.add_consumer(REPORTS, consumer_config(settings))
+    await ensure(js, settings)
