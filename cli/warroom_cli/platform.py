@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -11,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic_settings import SettingsConfigDict
 
@@ -21,7 +24,7 @@ from warroom_cli.embedded import (
     uvicorn_args,
     wait_for_port,
 )
-from warroom_shared import db
+from warroom_shared import db, nats_users
 from warroom_shared.settings import WarroomSettings
 
 
@@ -62,8 +65,55 @@ def services() -> list[Service]:
     ]  # fmt: skip
 
 
+NATS_PASSWORDS = Path("secrets") / "nats.json"  # in the data dir
+
+
+def nats_passwords(data_dir: Path) -> dict[str, str]:
+    """Each NATS user's password for the embedded server: made on first start, then kept in
+    `secrets/nats.json` (mode 0600) in the data dir and reused."""
+    path = data_dir / NATS_PASSWORDS
+    kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    passwords = {u.name: kept.get(u.name) or secrets.token_urlsafe(24) for u in nats_users.USERS}
+    if passwords != kept:
+        write_secret(path, json.dumps(passwords, indent=2) + "\n")
+    return passwords
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write a file only its owner may read, in a folder only its owner may enter."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # the file may have existed with other bits
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def embedded_nats(settings: PlatformSettings) -> tuple[EmbeddedNats, dict[str, str]]:
+    """The embedded NATS with every user of `nats_users`, and each user's URL."""
+    passwords = nats_passwords(settings.data_dir)
+    config = settings.data_dir / "secrets" / "nats-server.conf"
+    write_secret(config, nats_users.authorization_config(passwords))
+    server = EmbeddedNats(settings.data_dir / "nats", settings.embedded_nats_port, config)
+    return server, {user: nats_users.url(server.url, user, pw) for user, pw in passwords.items()}
+
+
+def redacted(url: str) -> str:
+    """The URL with its password masked, for a banner or a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def prepare_all() -> None:
-    """Create the database if needed, run every service's migrations, load reference data."""
+    """Create the database if needed, run every service's migrations, load reference data.
+
+    Against the embedded NATS of `warroom up` (no `WARROOM_NATS_URL`), as its provisioner."""
+    settings = PlatformSettings()
+    if not os.environ.get("WARROOM_NATS_URL") and (settings.data_dir / NATS_PASSWORDS).exists():
+        os.environ["WARROOM_NATS_URL"] = embedded_nats(settings)[1]["provisioner"]
     asyncio.run(db.ensure_database(WarroomSettings().database_url))
     for service in services():
         asyncio.run(service.prepare())
@@ -75,6 +125,7 @@ def up() -> int:
     given = {k for k in ("WARROOM_DATABASE_URL", "WARROOM_NATS_URL") if os.environ.get(k)}
     servers: list[EmbeddedPostgres | EmbeddedNats] = []
     children: list[subprocess.Popen[bytes]] = []
+    nats_urls: dict[str, str] = {}  # the embedded NATS: each service connects as its own user
     stopping = False
 
     def on_signal(signum: int, _: object) -> None:
@@ -90,18 +141,24 @@ def up() -> int:
             pg.start()
             os.environ["WARROOM_DATABASE_URL"] = pg.dsn.rsplit("/", 1)[0] + "/warroom"
         if "WARROOM_NATS_URL" not in given:
-            nats = EmbeddedNats(settings.data_dir / "nats", settings.embedded_nats_port)
+            nats, nats_urls = embedded_nats(settings)
             servers.append(nats)
-            os.environ["WARROOM_NATS_URL"] = nats.start()
+            nats.start()
+            os.environ["WARROOM_NATS_URL"] = nats_urls["provisioner"]  # for prepare_all
         prepare_all()
         for service in services():
             args = uvicorn_args(service.app, service.port, settings.host)
-            children.append(subprocess.Popen(args))
+            own = {"WARROOM_NATS_URL": nats_urls[service.name]} if nats_urls else {}
+            children.append(subprocess.Popen(args, env={**os.environ, **own}))
         for service, child in zip(services(), children, strict=True):
             wait_for_port(service.port, child, 60, service.name)
         print("\nCAST War Room is up:")
-        print(f"  database  {os.environ['WARROOM_DATABASE_URL']}")
-        print(f"  nats      {os.environ['WARROOM_NATS_URL']}")
+        print(f"  database  {redacted(os.environ['WARROOM_DATABASE_URL'])}")
+        if nats_urls:
+            where = settings.data_dir / NATS_PASSWORDS
+            print(f"  nats      {nats.url} (users {', '.join(nats_urls)}; passwords in {where})")
+        else:
+            print(f"  nats      {redacted(os.environ['WARROOM_NATS_URL'])}")
         for service in services():
             print(f"  {service.name:<9} http://{settings.host}:{service.port}/docs")
         print("Press Ctrl-C to stop.\n", flush=True)
