@@ -55,6 +55,6 @@ def service_app(
         )  # fmt: skip
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
     for router in (health, *routers):
+        annotate_rules(router.routes)
         app.include_router(router)
-    annotate_rules(app.routes)
     return app

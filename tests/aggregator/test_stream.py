@@ -11,8 +11,8 @@ from nats.js import JetStreamContext
 
 from tests.aggregator.events import Key, Reports, Vector, in_scope, publish
 from tests.aggregator.helpers import eventually
-from tests.aggregator.live import live_server, sse_events
-from tests.utils.apps import serve
+from tests.aggregator.live import sse_events
+from tests.utils.apps import live_server, serve
 from tests.utils.auth import bearer
 from warroom_aggregator.api.routes.stream import _events
 from warroom_aggregator.app import create_app
@@ -34,6 +34,7 @@ def overall(truth: dict[Key, Vector], scope: str, code: str) -> dict[tuple[int, 
 
 def figures_of(body: dict[str, Any]) -> Vector:
     return [body["reports"], body["households"], *(body["participants"][s] for s in Sector)]
+
 
 VIEWER = Principal("test-viewer", AccessRole.NATIONAL_VIEWER)
 

@@ -1,14 +1,19 @@
-"""Run a service's FastAPI app in-process, lifespan included, behind an httpx client."""
+"""Run a service's FastAPI app in-process, lifespan included, behind an httpx client, or on a
+real HTTP server in the test's event loop: httpx's ASGITransport buffers whole responses, so a
+Server-Sent-Events stream can only be read over a socket."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 from tests.utils.auth import bearer
+from warroom_cli.embedded import free_port
 
 
 @contextlib.asynccontextmanager
@@ -23,3 +28,22 @@ async def serve(
             headers=bearer() if headers is None else headers,
         ) as client:  # fmt: skip
             yield client
+
+
+@contextlib.asynccontextmanager
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", ws="none", log_config=None,
+        timeout_graceful_shutdown=2,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        while not server.started:
+            await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

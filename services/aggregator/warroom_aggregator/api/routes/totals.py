@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends
 
 from warroom_aggregator import labels, queries
 from warroom_aggregator.api.deps import ConnDep, FilterDep, StateDep, Viewer, invalid
-from warroom_aggregator.models import Breakdown, BreakdownBy, BreakdownRow, FigureSet, Totals
+from warroom_aggregator.models import (
+    Breakdown,
+    BreakdownBy,
+    BreakdownRow,
+    FigureSet,
+    Scope,
+    Totals,
+)
 from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.store import FIGURE_COLUMNS
 from warroom_shared.directory import DistrictDirectory
@@ -17,7 +24,19 @@ from warroom_shared.security.principal import Principal
 
 router = APIRouter(prefix="/v1/totals", tags=["totals"])
 
-MaybeViewer = Annotated[Principal | None, Depends(AllowAnonymous(*EVERYONE))]
+
+async def headline_viewer(
+    principal: Annotated[Principal | None, Depends(AllowAnonymous(*EVERYONE))],
+    state: StateDep,
+    scope: Scope = "national",
+) -> Principal | None:
+    """The caller; none for the national headline where the operator made it public."""
+    if principal is None and not (state.settings.public_national_totals and scope == "national"):
+        raise unauthenticated()
+    return principal
+
+
+MaybeViewer = Annotated[Principal | None, Depends(headline_viewer)]
 
 
 def _in_area(principal: Principal, f: TotalsFilter) -> None:
@@ -33,8 +52,6 @@ async def get_totals(
     The national headline needs no token where the operator made it public."""
     if principal is not None:
         _in_area(principal, f)
-    elif not (state.settings.public_national_totals and f.scope == "national"):
-        raise unauthenticated()
     figures = FigureSet.from_row(await queries.totals(conn, f))
     name_th, name_en = labels.place(state.directory, f.scope, f.code)
     return Totals(**figures.model_dump(), **_echo(f), name_th=name_th, name_en=name_en)
