@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from warroom_shared.http import install_common
+from warroom_shared.http import ERROR_RESPONSES, install_common
 from warroom_shared.security.access import PUBLIC, Guard, RateLimit, annotate_rules
 from warroom_shared.security.headers import SecurityHeadersMiddleware
 from warroom_shared.security.tokens import TokenVerifier
@@ -56,5 +56,5 @@ def service_app(
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
     for router in (health, *routers):
         annotate_rules(router.routes)
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app
