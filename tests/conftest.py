@@ -45,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(KEYS_DIR, ignore_errors=True)
+
+
 SCHEMAS = [
     (warroom_registry.SCHEMA, warroom_registry.prepare.MIGRATIONS),
     (warroom_reporting.SCHEMA, warroom_reporting.prepare.MIGRATIONS),
