@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic_settings import SettingsConfigDict
 
+from warroom_cli.auth import DataDirSettings, dev_keys
 from warroom_cli.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -28,12 +29,11 @@ from warroom_shared import db, nats_users
 from warroom_shared.settings import WarroomSettings
 
 
-class PlatformSettings(WarroomSettings):
+class PlatformSettings(WarroomSettings, DataDirSettings):
     """Where the embedded default keeps its data and which ports it uses."""
 
     model_config = SettingsConfigDict(env_prefix="WARROOM_", env_ignore_empty=True, extra="ignore")
 
-    data_dir: Path = Path(".warroom")
     embedded_postgres_port: int = 55432
     embedded_nats_port: int = 44222
     host: str = "127.0.0.1"
@@ -145,6 +145,8 @@ def up() -> int:
             servers.append(nats)
             nats.start()
             os.environ["WARROOM_NATS_URL"] = nats_urls["provisioner"]  # for prepare_all
+        if not os.environ.get("WARROOM_AUTH_JWKS_URL"):  # no identity provider: our own keys
+            os.environ["WARROOM_AUTH_JWKS_FILE"] = str(dev_keys().jwks_path.resolve())
         prepare_all()
         for service in services():
             args = uvicorn_args(service.app, service.port, settings.host)
@@ -161,6 +163,7 @@ def up() -> int:
             print(f"  nats      {redacted(os.environ['WARROOM_NATS_URL'])}")
         for service in services():
             print(f"  {service.name:<9} http://{settings.host}:{service.port}/docs")
+        print("  tokens    warroom token --role admin (or district_officer --area 1001, ...)")
         print("Press Ctrl-C to stop.\n", flush=True)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
