@@ -144,11 +144,15 @@ async def raw_pull_and_ack(js: JetStreamContext, n: int) -> float:
 
 
 @contextlib.asynccontextmanager
-async def aggregator_app(settings: AggregatorSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def aggregator_app(
+    settings: AggregatorSettings, headers: dict[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=headers
+        ) as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
 
@@ -285,7 +289,7 @@ async def run(n: int, queries: int) -> None:
         raw = await raw_pull_and_ack(js, n)
         print(f"raw nats-py pull + ack      {raw:>10,.0f} events/s")
         began = time.perf_counter()
-        async with aggregator_app(settings) as client:
+        async with aggregator_app(settings, bench_servers.auth) as client:
             rate = await consumption_rate(client, n, began)
             print(f"aggregator into totals      {rate:>10,.0f} events/s  (ratio {rate / raw:.2f})")
             buckets = await conn.fetchval("SELECT count(*) FROM totals")

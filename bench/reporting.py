@@ -45,16 +45,16 @@ def report_body(i: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def wait_ready(url: str) -> None:
+async def wait_ready(url: str, s: Servers) -> None:
     probe = report_body(0) | {"district_code": "0000"}
-    async with httpx.AsyncClient(base_url=url) as client:
+    async with httpx.AsyncClient(base_url=url, headers=s.auth) as client:
         while (await client.post("/v1/reports", json=probe)).status_code == 503:
             await asyncio.sleep(0.1)
 
 
-async def single_posts(url: str, n: int, concurrency: int) -> load.LoadResult:
+async def single_posts(url: str, s: Servers, n: int, concurrency: int) -> load.LoadResult:
     requests = [
-        load.request_bytes(url, "/v1/reports", json.dumps(report_body(i)).encode())
+        load.request_bytes(url, "/v1/reports", json.dumps(report_body(i)).encode(), s.token)
         for i in range(n)
     ]
     await load.run(url, requests[: n // 10], concurrency, {200, 201})  # warm-up
@@ -69,22 +69,22 @@ async def stream_messages(nats_url: str) -> int:
         await nc.close()
 
 
-async def bulk(url: str, nats_url: str, n: int) -> tuple[float, float]:
+async def bulk(url: str, s: Servers, n: int) -> tuple[float, float]:
     """Seconds until all were accepted and committed, and until all were in the stream."""
-    already = await stream_messages(nats_url)
+    already = await stream_messages(s.nats_url)
     chunks = [
         b"\n".join(json.dumps(report_body(i)).encode() for i in range(s, min(s + 10_000, n)))
         for s in range(0, n, 10_000)
     ]
     began = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=300, headers=s.auth) as client:
         for chunk in chunks:
             r = await client.post(
                 "/v1/reports:bulk", content=chunk, headers={"Content-Type": "application/x-ndjson"}
             )
             assert r.json()["created"] == chunk.count(b"\n") + 1, r.text[:300]
     accepted = time.perf_counter() - began
-    while await stream_messages(nats_url) < already + n:
+    while await stream_messages(s.nats_url) < already + n:
         await asyncio.sleep(0.05)
     return accepted, time.perf_counter() - began
 
@@ -147,11 +147,11 @@ def main(argv: list[str]) -> None:
         env = {**os.environ, "WARROOM_DATABASE_URL": s.database_url,
                "WARROOM_NATS_URL": s.nats_url, "WARROOM_LOG_LEVEL": "WARNING"}  # fmt: skip
         with serving("bench.baseline:create_app", env, args.workers) as url:
-            base = asyncio.run(single_posts(url, args.requests, args.concurrency))
+            base = asyncio.run(single_posts(url, s, args.requests, args.concurrency))
         with serving("warroom_reporting.app:create_app", env, args.workers) as url:
-            asyncio.run(wait_ready(url))
-            real = asyncio.run(single_posts(url, args.requests, args.concurrency))
-            accepted, published = asyncio.run(bulk(url, s.nats_url, args.bulk))
+            asyncio.run(wait_ready(url, s))
+            real = asyncio.run(single_posts(url, s, args.requests, args.concurrency))
+            accepted, published = asyncio.run(bulk(url, s, args.bulk))
         copy_rate = asyncio.run(raw_copy(s.database_url, args.bulk))
         publish_rate = asyncio.run(raw_publish(s.nats_url, args.bulk))
     print(f"single POST /v1/reports, {args.concurrency} concurrent clients, "
