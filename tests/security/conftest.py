@@ -5,7 +5,7 @@ stays open (no users), so no other test has to know about them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nats
 import pytest
@@ -16,7 +16,7 @@ from warroom_cli.platform import PlatformSettings, embedded_nats
 
 @dataclass(frozen=True)
 class SecuredNats:
-    urls: dict[str, str]  # user -> nats://user:password@host:port
+    urls: dict[str, str] = field(repr=False)  # user -> nats://user:password@host:port
 
     def url(self, user: str) -> str:
         return self.urls[user]
