@@ -1,8 +1,10 @@
 import httpx
 from nats.aio.client import Client as NATS
 
+from tests.utils.auth import bearer
 from tests.utils.factories import report
 from tests.utils.nats import collect
+from warroom_shared.security.principal import AccessRole
 
 WHO = {"name": "สมศักดิ์ แก้ไข", "position": "ปลัดอำเภอ"}
 
@@ -67,9 +69,11 @@ async def test_retract_report_and_history(reporting: httpx.AsyncClient, nc: NATS
     body = report()
     await reporting.post("/v1/reports", json=body)
     url = f"/v1/reports/{body['report_id']}"
+    officer = bearer(AccessRole.DISTRICT_OFFICER)
     await reporting.put(
-        url, json=_content(body, households=20, reported_by=WHO), headers={"If-Match": '"1"'}
-    )
+        url, json=_content(body, households=20, reported_by=WHO),
+        headers={"If-Match": '"1"', **officer},
+    )  # fmt: skip
     r = await reporting.request("DELETE", url, json={"reason": "รายงานซ้ำ", "retracted_by": WHO})
     assert r.status_code == 200
     assert r.json()["status"] == "retracted"
@@ -83,6 +87,9 @@ async def test_retract_report_and_history(reporting: httpx.AsyncClient, nc: NATS
         "reported_by": {"from": body["reported_by"], "to": WHO},
     }
     assert history[1]["actor"] == WHO
+    assert [h["account"] for h in history] == [
+        "dev-admin-all", "dev-district_officer-1001", "dev-admin-all",
+    ]  # fmt: skip
     assert history[2]["reason"] == "รายงานซ้ำ"
 
     events = await collect(nc, "REPORTS", "warroom.report.retracted.>", 1)

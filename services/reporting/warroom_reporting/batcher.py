@@ -15,7 +15,7 @@ from warroom_reporting.models import Receipt, ReportIn
 from warroom_shared.http import Problem
 
 Outcome = tuple[Receipt, bool]
-Pending = tuple[ReportIn, str, "asyncio.Future[Outcome]"]
+Pending = tuple[ReportIn, str, str, "asyncio.Future[Outcome]"]  # report, province, account
 
 
 class SubmitBatcher:
@@ -30,9 +30,9 @@ class SubmitBatcher:
         self._wake = asyncio.Condition()
         self._stopping = False
 
-    async def submit(self, report: ReportIn, province_code: str) -> Outcome:
+    async def submit(self, report: ReportIn, province_code: str, account: str) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((report, province_code, future))
+        self._pending.append((report, province_code, account, future))
         async with self._wake:
             self._wake.notify()
         return await future
@@ -62,13 +62,13 @@ class SubmitBatcher:
     async def _commit(self, batch: list[Pending]) -> None:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                outcomes = [await _one(conn, report, province) for report, province, _ in batch]
+                outcomes = [await _one(conn, *pending[:3]) for pending in batch]
         except Exception as exc:  # noqa: BLE001 - the transaction failed: every request in it gets it
-            for _, _, future in batch:
+            for *_, future in batch:
                 if not future.done():
                     future.set_exception(exc)
             return
-        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+        for (*_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the client went away; its report is stored all the same
                 continue
             if isinstance(outcome, Problem):
@@ -77,8 +77,10 @@ class SubmitBatcher:
                 future.set_result(outcome)
 
 
-async def _one(conn: asyncpg.Connection, report: ReportIn, province: str) -> Outcome | Problem:
+async def _one(
+    conn: asyncpg.Connection, report: ReportIn, province: str, account: str
+) -> Outcome | Problem:
     try:
-        return await store.submit(conn, report, province)
+        return await store.submit(conn, report, province, account)
     except Problem as problem:  # a 409 found by a read: the transaction is still sound
         return problem

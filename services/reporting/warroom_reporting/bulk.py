@@ -70,15 +70,16 @@ def parse(
 
 
 async def store(
-    conn: asyncpg.Connection, valid: dict[int, ReportIn], directory: DistrictDirectory
-) -> list[LineResult]:
+    conn: asyncpg.Connection, valid: dict[int, ReportIn], directory: DistrictDirectory,
+    account: str,
+) -> list[LineResult]:  # fmt: skip
     first: dict[uuid.UUID, int] = {}
     for number, report in valid.items():
         first.setdefault(report.report_id, number)
     batch = {valid[n].report_id: valid[n] for n in first.values()}
     province = {rid: _province(directory, r) for rid, r in batch.items()}
     async with conn.transaction():
-        created = await _insert(conn, batch, province)
+        created = await _insert(conn, batch, province, account)
         existing = await conn.fetch(
             "SELECT report_id, submitted_hash FROM reports WHERE report_id = ANY($1::uuid[])",
             [rid for rid in batch if rid not in created],
@@ -103,8 +104,9 @@ def _province(directory: DistrictDirectory, report: ReportIn) -> str:
 
 
 async def _insert(
-    conn: asyncpg.Connection, batch: dict[uuid.UUID, ReportIn], province: dict[uuid.UUID, str]
-) -> set[uuid.UUID]:
+    conn: asyncpg.Connection, batch: dict[uuid.UUID, ReportIn], province: dict[uuid.UUID, str],
+    account: str,
+) -> set[uuid.UUID]:  # fmt: skip
     columns = ["report_id", "submitted_hash", *CONTENT_COLUMNS]
     await conn.execute(
         f"CREATE TEMP TABLE bulk_reports ON COMMIT DROP AS "
@@ -118,10 +120,11 @@ async def _insert(
     )
     created = {r["report_id"]: r["received_at"] for r in rows}
     await conn.copy_records_to_table(
-        "report_history", columns=["report_id", "version", "action", "actor", "content", "at"],
+        "report_history",
+        columns=["report_id", "version", "action", "actor", "content", "at", "account"],
         records=[
             (rid, 1, "submitted", batch[rid].reported_by.model_dump(),
-             batch[rid].model_dump(mode="json"), at)
+             batch[rid].model_dump(mode="json"), at, account)
             for rid, at in created.items()
         ],
     )  # fmt: skip

@@ -126,6 +126,7 @@ class HistoryEntry(BaseModel):
     version: int
     action: Literal["submitted", "amended", "retracted"]
     actor: Reporter
+    account: str | None = Field(description="Who sent the change, as authenticated")
     at: dt.datetime
     reason: str | None
     changes: dict[str, dict[str, Any]]

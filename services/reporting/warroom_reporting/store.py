@@ -37,8 +37,8 @@ WITH r AS (
     ON CONFLICT (report_id) DO NOTHING
     RETURNING report_id, received_at
 ), h AS (
-    INSERT INTO report_history (report_id, version, action, actor, content, at)
-    SELECT report_id, 1, 'submitted', $18, $19, received_at FROM r
+    INSERT INTO report_history (report_id, version, action, actor, content, at, account)
+    SELECT report_id, 1, 'submitted', $18, $19, received_at, $24 FROM r
 ), o AS (
     INSERT INTO outbox (event_id, subject, payload, headers) SELECT $20, $21, $22, $23 FROM r
 )
@@ -70,16 +70,17 @@ def submitted_envelope(report: ReportIn, province_code: str) -> Envelope:
 
 
 async def submit(
-    conn: asyncpg.Connection, report: ReportIn, province_code: str
+    conn: asyncpg.Connection, report: ReportIn, province_code: str, account: str
 ) -> tuple[Receipt, bool]:
-    """Store a new report with its event; a resend answers the original receipt (created=False)."""
+    """Store a new report with its event; a resend answers the original receipt (created=False).
+    `account` is who sent it, as authenticated (a token's subject), for the audit trail."""
     envelope = submitted_envelope(report, province_code)
     content = report.model_dump(mode="json")
     received_at = await conn.fetchval(
         SUBMIT_SQL,
         report.report_id, report.content_hash(), *content_row(report, province_code),
         report.reported_by.model_dump(), content,
-        *outbox.outbox_record(envelope, event_headers(report.report_id)),
+        *outbox.outbox_record(envelope, event_headers(report.report_id)), account,
     )  # fmt: skip
     if received_at is not None:
         return receipt(report, received_at), True
@@ -141,7 +142,7 @@ def _changes(old: Report, new: ReportContent) -> dict[str, dict[str, Any]]:
 
 async def amend(
     conn: asyncpg.Connection, report_id: uuid.UUID, version: int, content: ReportContent,
-    province_code: str,
+    province_code: str, account: str,
 ) -> Report:  # fmt: skip
     async with conn.transaction():
         old = await _locked(conn, report_id, version)
@@ -151,7 +152,8 @@ async def amend(
             "WHERE report_id = $1",
             report_id, *content_row(content, province_code),
         )  # fmt: skip
-        await _audit(conn, old, "amended", content.reported_by, _changes(old, content), content)
+        changes = _changes(old, content)
+        await _audit(conn, old, "amended", (content.reported_by, account), changes, content)
         event = ReportAmended(
             province_code=province_code, district_code=content.district_code,
             report_id=report_id, version=old.version + 1,
@@ -164,8 +166,9 @@ async def amend(
 
 
 async def retract(
-    conn: asyncpg.Connection, report_id: uuid.UUID, version: int | None, body: Retraction
-) -> Report:
+    conn: asyncpg.Connection, report_id: uuid.UUID, version: int | None, body: Retraction,
+    account: str,
+) -> Report:  # fmt: skip
     async with conn.transaction():
         old = await _locked(conn, report_id, version)
         await conn.execute(
@@ -174,7 +177,8 @@ async def retract(
             report_id,
         )
         changes = {"status": {"from": "active", "to": "retracted"}}
-        await _audit(conn, old, "retracted", body.retracted_by, changes, old, body.reason)
+        who = (body.retracted_by, account)
+        await _audit(conn, old, "retracted", who, changes, old, body.reason)
         event = ReportRetracted(
             province_code=old.province_code, district_code=old.district_code,
             report_id=report_id, version=old.version + 1,
@@ -187,20 +191,23 @@ async def retract(
 
 
 async def _audit(
-    conn: asyncpg.Connection, old: Report, action: str, actor: Reporter,
+    conn: asyncpg.Connection, old: Report, action: str, who: tuple[Reporter, str],
     changes: dict[str, Any], content: ReportContent, reason: str | None = None,
 ) -> None:  # fmt: skip
+    """A history entry: the person named in the request and the account that sent it."""
+    actor, account = who
     await conn.execute(
-        "INSERT INTO report_history (report_id, version, action, actor, changes, content, reason) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO report_history "
+        "(report_id, version, action, actor, changes, content, reason, account) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         old.report_id, old.version + 1, action, actor.model_dump(), changes,
-        content.model_dump(mode="json", include=set(ReportContent.model_fields)), reason,
+        content.model_dump(mode="json", include=set(ReportContent.model_fields)), reason, account,
     )  # fmt: skip
 
 
 async def history(conn: asyncpg.Connection, report_id: uuid.UUID) -> list[HistoryEntry]:
     rows = await conn.fetch(
-        "SELECT version, action, actor, at, reason, changes FROM report_history "
+        "SELECT version, action, actor, account, at, reason, changes FROM report_history "
         "WHERE report_id = $1 ORDER BY version",
         report_id,
     )

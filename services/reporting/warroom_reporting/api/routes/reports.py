@@ -65,7 +65,7 @@ async def submit_report(
     """Submit a report. Resending the same report answers 200 with the original receipt."""
     province = _checked_province(principal, directory, report)
     batcher: SubmitBatcher = request.app.state.batcher
-    receipt, created = await batcher.submit(report, province)
+    receipt, created = await batcher.submit(report, province, principal.subject)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/v1/reports/{report.report_id}"
     return receipt
@@ -104,7 +104,7 @@ async def amend_report(
     assert version is not None
     await _report_in_area(conn, principal, report_id)
     province = _checked_province(principal, directory, content)
-    report = await store.amend(conn, report_id, version, content, province)
+    report = await store.amend(conn, report_id, version, content, province, principal.subject)
     response.headers["ETag"] = store.etag(report.version)
     return report
 
@@ -120,7 +120,8 @@ async def retract_report(
 ) -> Report:
     """Retract a report, with a reason; it stops counting in the totals."""
     await _report_in_area(conn, principal, report_id)
-    report = await store.retract(conn, report_id, _version(if_match, required=False), body)
+    version = _version(if_match, required=False)
+    report = await store.retract(conn, report_id, version, body, principal.subject)
     response.headers["ETag"] = store.etag(report.version)
     return report
 
