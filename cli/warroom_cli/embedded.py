@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 PG_SUPERUSER = "postgres"
@@ -151,13 +152,28 @@ def nats_server_binary() -> str:
     return found
 
 
-class EmbeddedNats:
-    """A `nats-server -js` with its store in a folder of ours."""
+@dataclass(frozen=True)
+class ClusterNode:
+    """This server's place in a JetStream cluster: its name, its route port, and the routes of
+    every node (its own included, as nats-server allows)."""
 
-    def __init__(self, store_dir: Path, port: int, config: Path | None = None) -> None:
+    cluster: str
+    name: str
+    route_port: int
+    routes: tuple[int, ...]
+
+
+class EmbeddedNats:
+    """A `nats-server -js` with its store in a folder of ours (a cluster node if given one)."""
+
+    def __init__(
+        self, store_dir: Path, port: int, config: Path | None = None,
+        node: ClusterNode | None = None,
+    ) -> None:  # fmt: skip
         self.store_dir = store_dir.resolve()
         self.port = port
         self.config = config
+        self.node = node
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -170,6 +186,11 @@ class EmbeddedNats:
                 "-sd", str(self.store_dir)]  # fmt: skip
         if self.config is not None:
             args += ["-c", str(self.config)]
+        if self.node is not None:
+            routes = ",".join(f"nats://127.0.0.1:{port}" for port in self.node.routes)
+            own = f"nats://127.0.0.1:{self.node.route_port}"
+            args += ["--server_name", self.node.name, "--cluster_name", self.node.cluster,
+                     "--cluster", own, "--routes", routes]  # fmt: skip
         with open(self.store_dir / "server.log", "ab") as log:
             self.proc = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent

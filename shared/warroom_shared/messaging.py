@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import nats
@@ -36,7 +37,9 @@ KV_BUCKETS = (DISTRICTS_BUCKET,)
 
 
 async def connect(url: str, name: str) -> NATS:
-    """Connect the way a service must: reconnect forever, never give up on a broker outage."""
+    """Connect the way a service must: reconnect forever, never give up on a broker outage.
+    `url` may list several servers of a cluster, comma-separated (the client also learns the
+    others from the one it reaches)."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error: %s", exc)
@@ -48,7 +51,7 @@ async def connect(url: str, name: str) -> NATS:
         log.info("nats reconnected")
 
     return await nats.connect(
-        url,
+        [part.strip() for part in url.split(",")],
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -59,15 +62,21 @@ async def connect(url: str, name: str) -> NATS:
     )
 
 
-async def ensure_topology(js: JetStreamContext) -> None:
-    """Create or update every stream and KV bucket; safe to run from every replica at start."""
+async def ensure_topology(js: JetStreamContext, replicas: int = 1) -> None:
+    """Create or update every stream and KV bucket, each kept on `replicas` servers (3 on a
+    3-node cluster); safe to run again."""
     for config in STREAMS:
-        try:
-            await js.add_stream(config)
-        except BadRequestError:
-            await js.update_stream(config)
+        await ensure_stream(js, config, replicas)
     for bucket in KV_BUCKETS:
         try:
             await js.key_value(bucket.bucket)
         except BucketNotFoundError:
-            await js.create_key_value(bucket)
+            await js.create_key_value(dataclasses.replace(bucket, replicas=replicas))
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig, replicas: int = 1) -> None:
+    config = dataclasses.replace(config, num_replicas=replicas)
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        await js.update_stream(config)

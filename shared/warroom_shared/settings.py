@@ -27,6 +27,7 @@ class WarroomSettings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL  # carries the service's own role and password
     nats_url: str = DEFAULT_NATS_URL  # carries the service's own NATS user and password
+    stream_replicas: int = 1  # JetStream copies of each stream: 3 on a 3-node NATS cluster
     log_level: str = "INFO"
     max_body_bytes: int = 64 * 1024
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
 
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_shared import messaging
@@ -62,9 +61,6 @@ async def ensure(js: JetStreamContext, settings: AggregatorSettings) -> None:
 
 async def provision(js: JetStreamContext, settings: AggregatorSettings) -> None:
     """Create or update every stream the aggregator uses, then its consumer (`prepare`)."""
-    await messaging.ensure_topology(js)
-    try:
-        await js.add_stream(DEAD_LETTER_STREAM)
-    except BadRequestError:
-        await js.update_stream(DEAD_LETTER_STREAM)
+    await messaging.ensure_topology(js, settings.stream_replicas)
+    await messaging.ensure_stream(js, DEAD_LETTER_STREAM, settings.stream_replicas)
     await ensure(js, settings)

@@ -25,7 +25,7 @@ async def prepare(settings: RegistrySettings) -> None:
     nc = await messaging.connect(settings.nats_url, "warroom-registry-prepare")
     try:
         js = nc.jetstream()
-        await messaging.ensure_topology(js)
+        await messaging.ensure_topology(js, settings.stream_replicas)
         written = await directory.publish(js, geo)
         log.info("district directory published", extra={"written": written})
     finally:

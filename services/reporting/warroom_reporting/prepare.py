@@ -13,6 +13,6 @@ async def prepare(settings: ReportingSettings) -> None:
     await db.migrate(settings.database_url, SCHEMA, MIGRATIONS)
     nc = await messaging.connect(settings.nats_url, "warroom-reporting-prepare")
     try:
-        await messaging.ensure_topology(nc.jetstream())
+        await messaging.ensure_topology(nc.jetstream(), settings.stream_replicas)
     finally:
         await nc.drain()
