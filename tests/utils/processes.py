@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-from warroom_cli.embedded import stop_process
+from warroom_cli.embedded import free_port, stop_process, uvicorn_args, wait_for_port
 
 
 def service_env(database_url: str, nats_url: str, **extra: str) -> dict[str, str]:
@@ -26,5 +26,20 @@ def warroom(*args: str, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]
     )
     try:
         yield proc
+    finally:
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def service_process(
+    factory: str, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """An app factory served by uvicorn in a process of its own: (base URL, the process), for a
+    test that must kill it."""
+    port = free_port()
+    proc = subprocess.Popen([*uvicorn_args(factory, port), "--log-level", "warning"], env=env)
+    try:
+        wait_for_port(port, proc, 60, factory)
+        yield f"http://127.0.0.1:{port}", proc
     finally:
         stop_process(proc)

@@ -1,0 +1,128 @@
+"""Each service scaled on one machine: 2 reporting, 2 relay and 3 aggregator processes on one
+NATS and one PostgreSQL. 20,000 reports from concurrent clients; halfway through, one aggregator
+and one relay are killed with SIGKILL. The totals still equal the accepted reports exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import signal
+from typing import Any
+
+import httpx
+
+import warroom_aggregator.prepare
+import warroom_reporting.prepare
+from tests.utils.auth import bearer
+from tests.utils.factories import report
+from tests.utils.processes import service_env, service_process, warroom
+from warroom_aggregator.settings import AggregatorSettings
+from warroom_reporting.settings import ReportingSettings
+from warroom_shared.domain import Sector
+
+REPORTS = 20_000
+CLIENTS = 32
+ACK_WAIT = 3  # seconds: a killed aggregator's batch comes back to the others this soon
+
+
+def _bodies() -> list[dict[str, Any]]:
+    districts = [("1001", "100101"), ("1002", "100201"), ("5001", "500101")]
+    return [
+        report(
+            district_code=districts[i % 3][0],
+            subdistrict_code=districts[i % 3][1],
+            participants={s.value: (i + n) % 9 for n, s in enumerate(Sector)},
+            households=i % 13,
+        )
+        for i in range(REPORTS)
+    ]
+
+
+async def _post_all(
+    urls: list[str], bodies: list[dict[str, Any]], halfway: asyncio.Event
+) -> list[dict[str, Any]]:
+    """Every report from CLIENTS concurrent clients, over both reporting processes."""
+    accepted: list[dict[str, Any]] = []
+    queue = iter(enumerate(bodies))
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, headers=bearer(), timeout=60)
+            )
+            for url in urls
+        ]
+
+        async def client(n: int) -> None:
+            for i, body in queue:
+                answer = await clients[n % len(clients)].post("/v1/reports", json=body)
+                assert answer.status_code == 201, answer.text
+                accepted.append(body)
+                if i == len(bodies) // 2:
+                    halfway.set()
+
+        await asyncio.gather(*(client(n) for n in range(CLIENTS)))
+    return accepted
+
+
+async def _kill_at(halfway: asyncio.Event, *procs: Any) -> None:
+    await halfway.wait()
+    for proc in procs:
+        proc.send_signal(signal.SIGKILL)
+
+
+async def _totals(url: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=url, headers=bearer()) as client:
+        answer = await client.get("/v1/totals", params={"scope": "national"})
+        return answer.json() if answer.status_code == 200 else {}
+
+
+async def test_killed_aggregator_and_relay_leave_totals_exact(
+    reporting_settings: ReportingSettings,
+) -> None:
+    database_url, nats_url = reporting_settings.database_url, reporting_settings.nats_url
+    await warroom_reporting.prepare.prepare(reporting_settings)
+    await warroom_aggregator.prepare.prepare(
+        AggregatorSettings(database_url=database_url, nats_url=nats_url, ack_wait=ACK_WAIT)
+    )
+    env = service_env(database_url, nats_url, WARROOM_ACK_WAIT=str(ACK_WAIT),
+                      WARROOM_RELAY_ENABLED="false", WARROOM_LOG_LEVEL="ERROR")  # fmt: skip
+    bodies = _bodies()
+    halfway = asyncio.Event()
+    with contextlib.ExitStack() as stack:
+        reporting = [
+            stack.enter_context(service_process("warroom_reporting.app:create_app", env))[0]
+            for _ in range(2)
+        ]
+        relays = [stack.enter_context(warroom("relay", env=env)) for _ in range(2)]
+        aggregators = [
+            stack.enter_context(service_process("warroom_aggregator.app:create_app", env))
+            for _ in range(3)
+        ]
+        killer = asyncio.create_task(_kill_at(halfway, aggregators[0][1], relays[0]))
+        accepted = await _post_all(reporting, bodies, halfway)
+        await killer
+
+        want = {
+            "reports": len(accepted),
+            "households": sum(b["households"] for b in accepted),
+            "participants": {
+                s.value: sum(b["participants"][s.value] for b in accepted) for s in Sector
+            },
+        }
+        survivor = aggregators[1][0]
+        got: dict[str, Any] = {}
+        async with asyncio.timeout(180):
+            for _ in itertools.count():
+                got = await _totals(survivor)
+                if got.get("reports") == want["reports"]:
+                    break
+                await asyncio.sleep(0.5)
+        await asyncio.sleep(2 * ACK_WAIT)  # a late redelivery must not count twice
+        settled = await _totals(aggregators[2][0])
+
+    assert len(accepted) == REPORTS
+    assert aggregators[0][1].returncode == -signal.SIGKILL
+    assert relays[0].returncode == -signal.SIGKILL
+    for figures in (got, settled):
+        assert {k: figures[k] for k in want} == want
