@@ -22,6 +22,8 @@ import warroom_registry
 import warroom_registry.prepare
 import warroom_reporting
 import warroom_reporting.prepare
+from tests.utils.apps import Platform
+from warroom_aggregator.settings import AggregatorSettings
 from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from warroom_registry import geography
 from warroom_registry.settings import RegistrySettings
@@ -137,3 +139,15 @@ async def reporting_settings(database_url: str, nats_url: str) -> ReportingSetti
     settings = ReportingSettings(database_url=database_url, nats_url=nats_url)
     await warroom_reporting.prepare.prepare(settings)
     return settings
+
+
+@pytest.fixture
+async def platform(reporting_settings: ReportingSettings) -> Platform:
+    """Every service prepared (migrations, streams, directory, the aggregator's consumer)."""
+    urls = {
+        "database_url": reporting_settings.database_url,
+        "nats_url": reporting_settings.nats_url,
+    }
+    aggregator = AggregatorSettings(**urls)
+    await warroom_aggregator.prepare.prepare(aggregator)
+    return Platform(RegistrySettings(**urls), reporting_settings, aggregator)

@@ -21,18 +21,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-import warroom_aggregator.prepare
-import warroom_registry.prepare
-import warroom_reporting.prepare
-from tests.utils.apps import live_server
+from tests.utils.apps import Platform, live_server
 from tests.utils.auth import token
 from tests.utils.factories import member, report
 from warroom_aggregator.app import create_app as create_aggregator
-from warroom_aggregator.settings import AggregatorSettings
 from warroom_registry.app import create_app as create_registry
-from warroom_registry.settings import RegistrySettings
 from warroom_reporting.app import create_app as create_reporting
-from warroom_reporting.settings import ReportingSettings
 from warroom_shared.security.principal import AccessRole
 from warroom_shared.security.tokens import DevKeys
 
@@ -313,19 +307,11 @@ async def answer(client: httpx.AsyncClient, c: Call, headers: dict[str, str]) ->
 
 
 @pytest.fixture
-async def world(
-    database_url: str, nats_url: str
-) -> AsyncIterator[tuple[World, dict[str, FastAPI]]]:
-    registry = RegistrySettings(database_url=database_url, nats_url=nats_url)
-    await warroom_registry.prepare.prepare(registry)
-    reporting = ReportingSettings(database_url=database_url, nats_url=nats_url)
-    await warroom_reporting.prepare.prepare(reporting)
-    aggregator = AggregatorSettings(database_url=database_url, nats_url=nats_url)
-    await warroom_aggregator.prepare.prepare(aggregator)
+async def world(platform: Platform) -> AsyncIterator[tuple[World, dict[str, FastAPI]]]:
     apps = {
-        "registry": create_registry(registry),
-        "reporting": create_reporting(reporting),
-        "aggregator": create_aggregator(aggregator),
+        "registry": create_registry(platform.registry),
+        "reporting": create_reporting(platform.reporting),
+        "aggregator": create_aggregator(platform.aggregator),
     }
     async with (
         live_server(apps["registry"]) as registry_url,

@@ -19,15 +19,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-import warroom_aggregator.prepare
-import warroom_registry.prepare
-import warroom_reporting.prepare
+from tests.utils.apps import Platform
 from tests.utils.auth import bearer
 from tests.utils.processes import service_env
-from warroom_aggregator.settings import AggregatorSettings
 from warroom_cli.embedded import serving
-from warroom_registry.settings import RegistrySettings
-from warroom_reporting.settings import ReportingSettings
 from warroom_shared.security.principal import AccessRole
 
 CHECKS = [
@@ -57,23 +52,11 @@ def _ndjson(_: object, value: object) -> bytes:
     return value.encode() if isinstance(value, str) else json.dumps(value).encode()
 
 
-@pytest.fixture
-async def prepared(database_url: str, nats_url: str) -> tuple[str, str]:
-    await warroom_registry.prepare.prepare(
-        RegistrySettings(database_url=database_url, nats_url=nats_url)
-    )
-    await warroom_reporting.prepare.prepare(
-        ReportingSettings(database_url=database_url, nats_url=nats_url)
-    )
-    await warroom_aggregator.prepare.prepare(
-        AggregatorSettings(database_url=database_url, nats_url=nats_url)
-    )
-    return database_url, nats_url
-
-
 @pytest.fixture(params=list(FACTORIES))
-def service(request: pytest.FixtureRequest, prepared: tuple[str, str]) -> Iterator[str]:
-    env = service_env(*prepared, WARROOM_LOG_LEVEL="ERROR")
+def service(request: pytest.FixtureRequest, platform: Platform) -> Iterator[str]:
+    env = service_env(
+        platform.reporting.database_url, platform.reporting.nats_url, WARROOM_LOG_LEVEL="ERROR"
+    )
     with serving(FACTORIES[request.param], env) as url:
         yield url
 

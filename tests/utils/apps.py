@@ -7,13 +7,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
 
 from tests.utils.auth import bearer
+from warroom_aggregator.settings import AggregatorSettings
 from warroom_cli.embedded import free_port
+from warroom_registry.settings import RegistrySettings
+from warroom_reporting.settings import ReportingSettings
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The settings of every service, for one test's database and NATS."""
+
+    registry: RegistrySettings
+    reporting: ReportingSettings
+    aggregator: AggregatorSettings
 
 
 @contextlib.asynccontextmanager
