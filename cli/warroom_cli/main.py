@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from warroom_cli import aggregator, auth, platform, reporting
@@ -26,3 +29,24 @@ app.command()(reporting.relay)
 app.command("import")(reporting.import_file)
 app.add_typer(aggregator.app, name="aggregator")
 app.command()(aggregator.reconcile)
+
+
+@app.command()
+def asyncapi(
+    output: Annotated[Path, typer.Option(help="Where to write it")] = Path("docs/asyncapi.json"),
+    check: Annotated[
+        bool, typer.Option(help="Only compare: exit 1 if the file differs from the models")
+    ] = False,
+) -> None:
+    """Write the AsyncAPI 3.0 document of every NATS subject and event, from the event models."""
+    from warroom_shared import asyncapi as document
+
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != document.text():
+            typer.echo(f"{output} differs from the event models: run `warroom asyncapi`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{output} matches the event models")
+        return
+    document.write(output)
+    typer.echo(f"wrote {output}")

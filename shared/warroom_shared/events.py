@@ -20,7 +20,10 @@ TYPE_PREFIX = "th.go.dopa.warroom"
 class Event(BaseModel):
     """Base of every event. Consumers ignore fields they do not know."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Every field is on the wire, defaults included: the published schema says so.
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
     DOMAIN: ClassVar[str]
     NAME: ClassVar[str]
@@ -40,7 +43,9 @@ class Event(BaseModel):
 class Envelope(BaseModel):
     """CloudEvents 1.0 attributes around an event's data."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
     specversion: Literal["1.0"] = "1.0"
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
@@ -66,7 +71,7 @@ class Envelope(BaseModel):
 
 
 class TeamCompleteness(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
     roles_filled: int
     roles_total: int = len(Role)
@@ -167,3 +172,69 @@ class ReportRetracted(_ReportEvent):
 REPORT_EVENTS: dict[str, type[_ReportEvent]] = {
     e.event_type(): e for e in (ReportSubmitted, ReportAmended, ReportRetracted)
 }
+
+
+# --- aggregator messages ----------------------------------------------------------------------
+
+
+class TotalsUpdated(BaseModel):
+    """`warroom.totals.updated.<scope>.<code>` (core NATS, not an envelope): the new overall
+    totals of one scope, code and quarter, all programmes and dimensions. The aggregator builds it
+    without a model on its hot path; its tests hold it to this one."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    scope: Literal["national", "province", "district"]
+    code: str = Field(description="province (2 digits) or district (4 digits); TH for national")
+    fiscal_year: int = Field(description="Buddhist Era")
+    quarter: int
+    programme: None = Field(description="always null: every programme")
+    dimension: None = Field(description="always null: every dimension")
+    reports: int
+    participants: dict[Sector, int]
+    participants_total: int
+    households: int
+
+
+class DeadLetterHeaders(BaseModel):
+    """The NATS headers of a dead letter (`warroom.deadletter.aggregator`), whose body is the
+    original message's data as it was."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    msg_id: str = Field(alias="Nats-Msg-Id", description="aggregator-deadletter-<stream seq>")
+    reason: str = Field(alias="Warroom-Reason", description="why it can never be counted")
+    subject: str = Field(alias="Warroom-Subject", description="the original message's subject")
+    stream_seq: int = Field(alias="Warroom-Stream-Seq", description="its sequence in REPORTS")
+    deliveries: int = Field(alias="Warroom-Deliveries", description="how often it was delivered")
+    traceparent: str | None = Field(
+        default=None, description="the original message's W3C traceparent, if it had one"
+    )
+    tracestate: str | None = None
+
+    def as_headers(self) -> dict[str, str]:
+        values = self.model_dump(by_alias=True, exclude_none=True)
+        return {k: str(v) for k, v in values.items()}
+
+
+class EventHeaders(BaseModel):
+    """The NATS headers of every event the outbox relay publishes."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    msg_id: str = Field(
+        alias="Nats-Msg-Id", description="the event id: JetStream drops a republish of it"
+    )
+    traceparent: str | None = Field(
+        default=None,
+        description="W3C trace context of the request that caused the event (its span is the "
+        "parent): `00-<trace id>-<span id>-<flags>`",
+        pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    )
+    tracestate: str | None = Field(default=None, description="the caller's W3C tracestate")
+
+
+class ReportEventHeaders(EventHeaders):
+    """The NATS headers of a report event."""
+
+    report_id: uuid.UUID = Field(alias="Warroom-Report-Id")

@@ -19,6 +19,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from warroom_shared import tracing
+from warroom_shared.logging import request_id as request_id_var
+from warroom_shared.metrics import Metrics, MetricsMiddleware
+
 JSON = "application/json"
 
 
@@ -184,7 +188,9 @@ def _capped(receive: Receive, limit: int) -> Receive:
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (kept from `X-Request-ID` if the caller sent one)."""
+    """Gives every request an id (kept from `X-Request-ID` if the caller sent one) and a span of
+    the caller's W3C trace (`traceparent`; a new trace if it sent none or an invalid one). Both
+    are set for the request's log lines (`logging.py`) and its events' headers (`tracing.py`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -193,28 +199,48 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = dict(scope["headers"]).get(b"x-request-id", b"")
-        request_id = sent.decode()[:64] if sent else uuid.uuid4().hex
+        headers = dict(scope["headers"])
+        sent = headers.get(b"x-request-id", b"")
+        request_id = sent.decode(errors="replace")[:64] if sent else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        parent = headers.get(b"traceparent")
+        state = headers.get(b"tracestate")
+        span = tracing.new_span(
+            {
+                k: v.decode(errors="replace")
+                for k, v in ((tracing.TRACEPARENT, parent), (tracing.TRACESTATE, state))
+                if v is not None
+            }
+        )
+        scope["state"]["trace"] = span
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        id_token = request_id_var.set(request_id)
+        trace_token = tracing.use(span)
         await self.app(scope, receive, send_with_id)
+        # Reset only after a normal end: when an error escapes, the server's own log line about
+        # it (written in this request's task) still carries the request's ids.
+        tracing.reset(trace_token)
+        request_id_var.reset(id_token)
 
 
 def install_common(
     app: FastAPI,
     max_body_bytes: int,
     overrides: Mapping[str, tuple[int, tuple[str, ...]]] | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Error handlers, limits and request ids, the same on every service."""
+    """Error handlers, limits, metrics and request ids, the same on every service."""
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_middleware(LimitsMiddleware, max_bytes=max_body_bytes, overrides=overrides)
+    if metrics is not None:  # outside the limits, so their 413 and 415 are counted too
+        app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
 
 

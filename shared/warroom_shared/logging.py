@@ -1,11 +1,40 @@
-"""JSON logs on stdout, one object a line, so a log shipper needs no parsing rules."""
+"""JSON logs on stdout, one object a line, so a log shipper needs no parsing rules.
+
+Every line written while a request is handled carries its `request_id` and its `trace_id` and
+`span_id` (set by `http.RequestIdMiddleware`), whichever logger writes it: the fields are added by
+a filter on the one handler, and uvicorn's own loggers are routed to that handler too.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
+
+from warroom_shared import tracing
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "warroom_request_id", default=None
+)
+
+# uvicorn's loggers have handlers of their own (plain text) unless routed to ours.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+class RequestContext(logging.Filter):
+    """Adds the request id and the trace of the request being handled to each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        rid = request_id.get()
+        if rid is not None and not hasattr(record, "request_id"):
+            record.request_id = rid
+        span = tracing.current()
+        if span is not None and not hasattr(record, "trace_id"):
+            for key, value in span.log_fields().items():
+                setattr(record, key, value)
+        return True
 
 
 def configure_logging(level: str = "INFO", service: str = "warroom") -> None:
@@ -18,6 +47,11 @@ def configure_logging(level: str = "INFO", service: str = "warroom") -> None:
             json_ensure_ascii=False,
         )
     )
+    handler.addFilter(RequestContext())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        server_logger.handlers[:] = []
+        server_logger.propagate = True

@@ -29,6 +29,7 @@ TOTALS_SUBJECTS = "warroom.totals.updated.>"
 # The aggregator's names (`warroom_aggregator.topology`): the shared package imports no service,
 # and the permission tests fail if these differ.
 DEAD_LETTER_SUBJECT = "warroom.deadletter.aggregator"
+DEAD_LETTER_STREAM = "AGGREGATOR_DEADLETTER"
 AGGREGATOR_CONSUMER = "aggregator"  # its durable consumer on REPORTS
 INBOX = "_INBOX.>"  # replies to requests (JetStream API, publish acks) and pull deliveries
 
@@ -58,6 +59,12 @@ def _tail(stream: str, subjects: str) -> tuple[str, ...]:
     )
 
 
+def _stream_info(*streams: str) -> tuple[str, ...]:
+    """Read a stream's configuration and state: what `/readyz` asks of the streams a service
+    uses (it changes nothing)."""
+    return tuple(f"{JS_API}.STREAM.INFO.{stream}" for stream in streams)
+
+
 def _not_the_aggregators() -> tuple[str, ...]:
     """Neither change the aggregator's durable consumer nor take messages from it."""
     return (
@@ -83,13 +90,14 @@ REGISTRY_USER = NatsUser(
         f"$KV.{_BUCKET}.>",
         f"{JS_API}.STREAM.INFO.{_BUCKET_STREAM}",
         f"{JS_API}.STREAM.MSG.GET.{_BUCKET_STREAM}",
+        *_stream_info(REGISTRY),
     ),
     subscribe=(INBOX,),
 )
 REPORTING_USER = NatsUser(
     "reporting",
     "reporting service and `warroom relay`: report events; reads the district directory",
-    publish=(REPORT_SUBJECTS, *_watch_directory()),
+    publish=(REPORT_SUBJECTS, *_watch_directory(), *_stream_info(REPORTS)),
     subscribe=(INBOX,),
 )
 AGGREGATOR_USER = NatsUser(
@@ -103,7 +111,7 @@ AGGREGATOR_USER = NatsUser(
         f"{JS_API}.CONSUMER.CREATE.{REPORTS}.*.{REPORT_SUBJECTS}",
         f"{JS_API}.CONSUMER.INFO.{REPORTS}.*",
         f"{JS_API}.CONSUMER.MSG.NEXT.{REPORTS}.*",
-        f"{JS_API}.STREAM.INFO.{REPORTS}",
+        *_stream_info(REPORTS, DEAD_LETTER_STREAM),
         *_watch_directory(),
     ),
     subscribe=(TOTALS_SUBJECTS, INBOX),

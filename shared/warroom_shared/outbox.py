@@ -4,6 +4,11 @@ The relay claims rows with `FOR UPDATE SKIP LOCKED`, so several relays never pub
 the same time; it publishes a batch with async JetStream publishes (`Nats-Msg-Id` = event id, so
 the stream drops a republish after a crash), deletes the rows once the server has acked them, and
 wakes on LISTEN/NOTIFY with a polling fallback. The request path never waits on NATS.
+
+A row's headers carry the W3C `traceparent` of the request that stored it (`tracing`), so the
+event reaches NATS with it. Metrics: `warroom_outbox_published_total` and
+`warroom_outbox_publish_failures_total` (counted by the relay), `warroom_outbox_backlog_rows` and
+`warroom_outbox_oldest_age_seconds` (read at scrape time).
 """
 
 from __future__ import annotations
@@ -12,13 +17,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
 from nats.js import JetStreamContext
+from prometheus_client import Counter
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from warroom_shared import tracing
 from warroom_shared.db import Migration
 from warroom_shared.events import Envelope, Event
+from warroom_shared.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +54,10 @@ MIGRATION = Migration(
 
 
 def outbox_record(envelope: Envelope, headers: dict[str, str] | None = None) -> tuple[object, ...]:
-    """The row of one envelope, in the column order of `enqueue_many`."""
-    return (envelope.id, envelope.subject, envelope.model_dump_json().encode(), headers or {})
+    """The row of one envelope, in the column order of `enqueue_many`. Its headers carry the
+    trace of the request being handled, unless `headers` carry one already."""
+    row_headers = {**tracing.propagation_headers(), **(headers or {})}
+    return (envelope.id, envelope.subject, envelope.model_dump_json().encode(), row_headers)
 
 
 async def enqueue(
@@ -77,6 +89,26 @@ async def backlog(conn: asyncpg.Connection) -> Backlog:
     return Backlog(rows=row["n"], oldest_age_seconds=max(age, 0.0))
 
 
+def backlog_figures(pool: asyncpg.Pool) -> Callable[[], Awaitable[list[Metric]]]:
+    """The outbox backlog as metric families, for `Metrics.on_scrape`."""
+
+    async def read() -> list[Metric]:
+        async with pool.acquire() as conn:
+            now = await backlog(conn)
+        return [
+            GaugeMetricFamily(
+                "warroom_outbox_backlog_rows", "Events stored but not yet published", now.rows
+            ),
+            GaugeMetricFamily(
+                "warroom_outbox_oldest_age_seconds",
+                "Age of the oldest event waiting in the outbox (0 when empty)",
+                now.oldest_age_seconds,
+            ),
+        ]
+
+    return read
+
+
 class OutboxRelay:
     """Publishes outbox rows to JetStream until stopped."""
 
@@ -89,6 +121,7 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         linger: float = 0.02,
         ack_timeout: float = 10.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
         self._js = js
@@ -99,6 +132,16 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self.published = 0
+        self._published: Counter | None = None
+        self._failures: Counter | None = None
+        if metrics is not None:
+            self._published = metrics.counter(
+                "warroom_outbox_published_total", "Outbox events published to JetStream"
+            )
+            self._failures = metrics.counter(
+                "warroom_outbox_publish_failures_total",
+                "Outbox batches that could not be published (retried)",
+            )
 
     async def run(self) -> None:
         async with self._pool.acquire() as listener:
@@ -125,6 +168,8 @@ class OutboxRelay:
                 pass
         except Exception:  # broker or database down: retry, never die
             log.exception("outbox relay: publish failed; retrying")
+            if self._failures is not None:
+                self._failures.inc()
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
@@ -157,4 +202,6 @@ class OutboxRelay:
                 "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
             )
         self.published += len(rows)
+        if self._published is not None:
+            self._published.inc(len(rows))
         return len(rows)

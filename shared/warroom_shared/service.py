@@ -1,19 +1,37 @@
 """A service's FastAPI application, built the same way for every service: error shapes, limits,
-request ids, security headers, CORS for the configured front ends, and an access rule on every
-route (checked here, so a route without one cannot ship)."""
+request ids and traces, metrics, security headers, CORS for the configured front ends, and an
+access rule on every route (checked here, so a route without one cannot ship).
+
+Every service answers `/healthz` (alive), `/readyz` (the checks its lifespan plugs into
+`app.state.readiness`), `/metrics` (`app.state.metrics`, for Prometheus) and `/asyncapi.json`
+(the platform's events)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from warroom_shared import asyncapi
 from warroom_shared.http import ERROR_RESPONSES, install_common
-from warroom_shared.security.access import PUBLIC, Guard, RateLimit, annotate_rules
+from warroom_shared.metrics import CONTENT_TYPE, Metrics
+from warroom_shared.readiness import Readiness
+from warroom_shared.security.access import (
+    ADMIN,
+    MONITOR,
+    PUBLIC,
+    Allow,
+    Guard,
+    RateLimit,
+    annotate_rules,
+)
 from warroom_shared.security.headers import SecurityHeadersMiddleware
+from warroom_shared.security.principal import Principal
 from warroom_shared.security.tokens import TokenVerifier
 from warroom_shared.settings import WarroomSettings
 
@@ -24,6 +42,50 @@ health = APIRouter(tags=["health"])
 async def get_healthz(_: Annotated[None, Depends(PUBLIC)]) -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
+
+
+class ReadinessAnswer(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool]
+
+
+@health.get(
+    "/readyz",
+    response_model=ReadinessAnswer,
+    responses={503: {"model": ReadinessAnswer, "description": "Not ready"}},
+)
+async def get_readyz(_: Annotated[None, Depends(PUBLIC)], request: Request) -> JSONResponse:
+    """Ready when every check passes: the database answers, NATS is connected, and the streams
+    and consumers the service uses exist (503 with each check's answer otherwise)."""
+    readiness: Readiness = request.app.state.readiness
+    checks = await readiness.run()
+    ready = bool(checks) and all(checks.values())
+    answer = ReadinessAnswer(status="ready" if ready else "not_ready", checks=checks)
+    return JSONResponse(answer.model_dump(), status_code=200 if ready else 503)
+
+
+operations = APIRouter(tags=["operations"])
+
+
+@operations.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                     "description": "Prometheus text exposition format"}},
+)  # fmt: skip
+async def get_metrics(
+    _: Annotated[Principal, Depends(Allow(ADMIN, MONITOR))], request: Request
+) -> Response:
+    """The service's figures for Prometheus (send a bearer token: `authorization` in the scrape
+    configuration)."""
+    metrics: Metrics = request.app.state.metrics
+    return Response(await metrics.render(), media_type=CONTENT_TYPE)
+
+
+@operations.get("/asyncapi.json")
+async def get_asyncapi(_: Annotated[None, Depends(PUBLIC)]) -> dict[str, Any]:
+    """AsyncAPI 3.0 document of every NATS subject and event of the platform."""
+    return asyncapi.document()
 
 
 def service_app(
@@ -42,19 +104,21 @@ def service_app(
         TokenVerifier(settings.key_set(), settings.claims()),
         RateLimit(settings.rate_limit, settings.rate_limit_storage),
     )
-    install_common(app, settings.max_body_bytes, overrides)
+    app.state.readiness = Readiness()
+    app.state.metrics = metrics = Metrics()
+    install_common(app, settings.max_body_bytes, overrides, metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match",
-                           "X-Request-ID", "traceparent"],
+                           "X-Request-ID", "traceparent", "tracestate"],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
             max_age=600,
         )  # fmt: skip
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
-    for router in (health, *routers):
+    for router in (health, operations, *routers):
         annotate_rules(router.routes)
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -14,9 +14,21 @@ async def test_get_readyz_reports_each_dependency(
     not_ready = await aggregator.get("/readyz")
 
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "nats": True, "consumer": True}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {
+            "database": True,
+            "nats": True,
+            "stream:REPORTS": True,
+            "stream:AGGREGATOR_DEADLETTER": True,
+            "stream:KV_warroom_districts": True,
+            "consumer:REPORTS/aggregator": True,
+        },
+    }
     assert not_ready.status_code == 503
-    assert not_ready.json()["checks"]["consumer"] is False
+    assert not_ready.json()["status"] == "not_ready"
+    assert not_ready.json()["checks"]["consumer:REPORTS/aggregator"] is False
+    assert not_ready.json()["checks"]["database"] is True
     assert (await aggregator.get("/healthz")).status_code == 200
 
 

@@ -176,6 +176,9 @@ PERIOD = {"fiscal_year": "2568", "quarter": "2"}
 CASES: dict[str, dict[str, list[Case]]] = {
     "registry": {
         "GET /healthz": [Case(call("GET", "/healthz"))],
+        "GET /readyz": [Case(call("GET", "/readyz"))],
+        "GET /metrics": [Case(call("GET", "/metrics"))],
+        "GET /asyncapi.json": [Case(call("GET", "/asyncapi.json"))],
         "GET /v1/provinces": [Case(call("GET", "/v1/provinces"))],
         "GET /v1/provinces/{code}": [Case(call("GET", "/v1/provinces/{province}"))],
         "GET /v1/districts": [Case(call("GET", "/v1/districts"))],
@@ -196,6 +199,9 @@ CASES: dict[str, dict[str, list[Case]]] = {
     },
     "reporting": {
         "GET /healthz": [Case(call("GET", "/healthz"))],
+        "GET /readyz": [Case(call("GET", "/readyz"))],
+        "GET /metrics": [Case(call("GET", "/metrics"))],
+        "GET /asyncapi.json": [Case(call("GET", "/asyncapi.json"))],
         "POST /v1/reports": [Case(_submit, "district", ok=201)],
         "GET /v1/reports/{report_id}": [Case(_on_report("GET"), "district", denied=404)],
         "PUT /v1/reports/{report_id}": [Case(_amend, "district", denied=404)],
@@ -220,6 +226,8 @@ CASES: dict[str, dict[str, list[Case]]] = {
     "aggregator": {
         "GET /healthz": [Case(call("GET", "/healthz"))],
         "GET /readyz": [Case(call("GET", "/readyz"))],
+        "GET /metrics": [Case(call("GET", "/metrics"))],
+        "GET /asyncapi.json": [Case(call("GET", "/asyncapi.json"))],
         "GET /v1/totals": [
             Case(call("GET", "/v1/totals", params={"scope": "national"}), "national"),
             Case(

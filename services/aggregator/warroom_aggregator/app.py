@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from warroom_aggregator import SCHEMA, topology
+from warroom_aggregator import metrics as aggregator_metrics
 from warroom_aggregator.api.routes import completeness, health, stream, totals
 from warroom_aggregator.broadcast import Broadcaster, streams_end_on_exit_signal
 from warroom_aggregator.changes import ChangeFeed
@@ -19,6 +20,7 @@ from warroom_aggregator.state import State
 from warroom_shared import db, messaging
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.logging import configure_logging
+from warroom_shared.metrics import Metrics
 from warroom_shared.service import service_app
 
 
@@ -28,8 +30,17 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = await _open(settings)
+        metrics: Metrics = app.state.metrics
+        state = await _open(settings, metrics)
         app.state.aggregator = state
+        app.state.readiness.watch(
+            state.pool, state.nc,
+            streams=(topology.REPORTS, topology.DEAD_LETTER_STREAM.name or "",
+                     f"KV_{messaging.DISTRICTS_BUCKET.bucket}"),
+            consumers=[(topology.REPORTS, topology.CONSUMER)],
+        )  # fmt: skip
+        metrics.on_scrape("consumer", aggregator_metrics.consumer_figures(state.js))
+        metrics.on_scrape("dead_letters", aggregator_metrics.dead_letter_figures(state.pool))
         directory = asyncio.create_task(state.directory.run(state.js))
         workers = []
         if settings.consumer_enabled:
@@ -42,6 +53,10 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                app.state.readiness.clear()
+                metrics.off_scrape("consumer")
+                metrics.off_scrape("dead_letters")
+                metrics.close()
                 await _shut_down(state, directory, workers)
 
     return service_app(
@@ -53,13 +68,16 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
     )
 
 
-async def _open(settings: AggregatorSettings) -> State:
+async def _open(settings: AggregatorSettings, metrics: Metrics) -> State:
     pool = await db.create_pool(settings.database_url, SCHEMA)
     nc = await messaging.connect(settings.nats_url, "warroom-aggregator")
     js = nc.jetstream()
     feed = ChangeFeed(pool, nc, settings.publish_interval)
-    consumer = Consumer(pool, js, settings, on_applied=feed.mark)
-    state = State(settings, pool, nc, js, DistrictDirectory(), Broadcaster(), consumer, feed)
+    consumer = Consumer(pool, js, settings, on_applied=feed.mark, metrics=metrics)
+    broadcaster = Broadcaster(
+        metrics.gauge("warroom_sse_clients", "Clients connected to the live stream (/v1/stream)")
+    )
+    state = State(settings, pool, nc, js, DistrictDirectory(), broadcaster, consumer, feed)
     # Every replica's changes reach this replica's SSE clients, consumer or not.
     await nc.subscribe(f"{topology.TOTALS_SUBJECT_PREFIX}.>", cb=state.broadcaster.on_message)
     return state

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 from nats.aio.msg import Msg
+from prometheus_client import Gauge
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +26,26 @@ Visible = Callable[[str, str], bool]  # (scope, code) -> may the caller see it
 
 
 class Broadcaster:
-    def __init__(self) -> None:
+    def __init__(self, clients: Gauge | None = None) -> None:
         self._latest: dict[Key, tuple[int, str]] = {}  # key -> (version it changed at, JSON)
         self.version = 0
         self._changed = asyncio.Event()
         self.closed = False
+        self.clients = 0
+        self._clients_gauge = clients
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[None]:
+        """While an SSE client is connected (`warroom_sse_clients`)."""
+        self.clients += 1
+        if self._clients_gauge is not None:
+            self._clients_gauge.inc()
+        try:
+            yield
+        finally:
+            self.clients -= 1
+            if self._clients_gauge is not None:
+                self._clients_gauge.dec()
 
     def update(self, key: Key, payload: str) -> None:
         self.version += 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -28,9 +29,12 @@ from nats.js import JetStreamContext
 
 from warroom_aggregator import outcomes, store
 from warroom_aggregator.events import Figures, Poison, ReportEnvelope, deltas, parse
+from warroom_aggregator.metrics import ConsumerMetrics
 from warroom_aggregator.outcomes import Decoded, Outcome
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.topology import CONSUMER, REPORTS
+from warroom_shared import tracing
+from warroom_shared.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +43,36 @@ OnApplied = Callable[[Sequence[Figures]], None]
 
 def decode(msg: Msg) -> Decoded:
     meta = msg.metadata
+    headers = msg.headers or {}
+    trace = headers.get(tracing.TRACEPARENT), headers.get(tracing.TRACESTATE)
     try:
-        return Decoded(msg, meta.sequence.stream, meta.num_delivered, parse(msg.data))
+        return Decoded(msg, meta.sequence.stream, meta.num_delivered, parse(msg.data), None, *trace)
     except Poison as poison:
-        return Decoded(msg, meta.sequence.stream, meta.num_delivered, None, str(poison))
+        return Decoded(msg, meta.sequence.stream, meta.num_delivered, None, str(poison), *trace)
+
+
+def log_applied(items: Sequence[Decoded], outcome: Outcome) -> None:
+    """A line per trace of what a batch applied: its `trace_id` (the request that caused the
+    events) and the events, so a report can be followed from its POST to the totals."""
+    if not outcome.applied or not log.isEnabledFor(logging.INFO):
+        return
+    by_id = {i.envelope.id: i for i in items if i.envelope is not None}
+    traces: dict[str | None, list[Decoded]] = {}
+    for envelope in outcome.applied:
+        item = by_id[envelope.id]
+        traces.setdefault(item.traceparent, []).append(item)
+    for traceparent, applied in traces.items():
+        parent = tracing.parse(traceparent)
+        fields: dict[str, object] = {
+            "events": [
+                {"id": str(i.envelope.id), "subject": i.msg.subject, "stream_seq": i.seq}
+                for i in applied
+                if i.envelope is not None
+            ]
+        }
+        if parent is not None:
+            fields |= {"trace_id": parent.trace_id, "parent_span_id": parent.parent_id}
+        log.info("applied %d report events", len(applied), extra=fields)
 
 
 async def apply_batch(
@@ -69,6 +99,7 @@ class Consumer:
         js: JetStreamContext,
         settings: AggregatorSettings,
         on_applied: OnApplied | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
         self._js = js
@@ -76,6 +107,7 @@ class Consumer:
         self._on_applied = on_applied
         self._stopping = False
         self.stats = outcomes.Stats()
+        self._metrics = ConsumerMetrics(metrics) if metrics is not None else None
 
     async def run(self) -> None:
         """Run the workers until `stop()`; each finishes the batch in hand before returning."""
@@ -112,11 +144,15 @@ class Consumer:
     async def handle(self, msgs: Sequence[Msg]) -> None:
         """Apply one fetched batch, then settle every message (ack, nak or dead-letter)."""
         items = [decode(m) for m in msgs]
+        started = time.perf_counter()
         outcome = await self._apply_with_retries(items)
         if outcome is None:  # stopping during an outage: hand the batch to another replica now
             await self.settle(items, Outcome(nak=items), retry_delay=0)
             return
         self.stats.add(outcome)
+        if self._metrics is not None:
+            self._metrics.observe(len(items), time.perf_counter() - started, outcome)
+        log_applied(items, outcome)
         if self._on_applied is not None and outcome.applied:
             self._on_applied([f for e in outcome.applied for f, _ in deltas(e)])
         await self.settle(items, outcome, self._settings.retry_delay)

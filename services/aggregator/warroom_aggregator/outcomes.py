@@ -18,6 +18,8 @@ from nats.js import JetStreamContext
 from warroom_aggregator.events import ReportEnvelope
 from warroom_aggregator.store import DeadLetter
 from warroom_aggregator.topology import DEAD_LETTER_SUBJECT
+from warroom_shared import tracing
+from warroom_shared.events import DeadLetterHeaders
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,13 @@ class Decoded:
     deliveries: int
     envelope: ReportEnvelope | None
     poison: str | None = None  # why it can never be counted, when it cannot
+    traceparent: str | None = None  # the W3C trace context the event was published with
+    tracestate: str | None = None
 
     def dead_letter(self, reason: str) -> DeadLetter:
-        return DeadLetter(self.seq, self.msg.subject, reason, self.deliveries, self.msg.data)
+        return DeadLetter(
+            self.seq, self.msg.subject, reason, self.deliveries, self.msg.data, self.traceparent
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +99,8 @@ async def keep(items: list[Decoded]) -> None:
 async def settle(
     js: JetStreamContext, items: list[Decoded], outcome: Outcome, retry_delay: float
 ) -> None:
-    unpublished = await publish_dead_letters(js, outcome.letters)
+    states = {i.seq: i.tracestate for i in items if i.tracestate}
+    unpublished = await publish_dead_letters(js, outcome.letters, states)
     nak = {i.seq for i in outcome.nak}
     try:
         for item in items:
@@ -105,18 +112,31 @@ async def settle(
         log.warning("could not settle a batch; it will be redelivered", exc_info=True)
 
 
-async def publish_dead_letters(js: JetStreamContext, letters: list[DeadLetter]) -> set[int]:
-    """Publish each dead letter's raw data; returns the sequences that could not be published
-    (left unacked, so they come back and are published then; their row is already kept)."""
+async def publish_dead_letters(
+    js: JetStreamContext, letters: list[DeadLetter], tracestates: dict[int, str] | None = None
+) -> set[int]:
+    """Publish each dead letter's raw data, with the trace context of the original event;
+    returns the sequences that could not be published (left unacked, so they come back and are
+    published then; their row is already kept)."""
     failed = set()
     for letter in letters:
-        headers = {
-            "Nats-Msg-Id": f"aggregator-deadletter-{letter.stream_seq}",
-            "Warroom-Reason": " ".join(letter.reason.split())[:1000],
-            "Warroom-Subject": letter.subject,
-            "Warroom-Stream-Seq": str(letter.stream_seq),
-            "Warroom-Deliveries": str(letter.deliveries),
-        }
+        headers = DeadLetterHeaders(
+            msg_id=f"aggregator-deadletter-{letter.stream_seq}",
+            reason=" ".join(letter.reason.split())[:1000],
+            subject=letter.subject,
+            stream_seq=letter.stream_seq,
+            deliveries=letter.deliveries,
+            traceparent=letter.traceparent,
+            tracestate=(tracestates or {}).get(letter.stream_seq) if letter.traceparent else None,
+        ).as_headers()
+        trace = tracing.parse(letter.traceparent)
+        log.warning(
+            "dead-lettered %s (stream seq %d): %s", letter.subject, letter.stream_seq,
+            letter.reason,
+            extra={"stream_seq": letter.stream_seq, "subject": letter.subject,
+                   **({"trace_id": trace.trace_id, "parent_span_id": trace.parent_id}
+                      if trace else {})},
+        )  # fmt: skip
         try:
             await js.publish(DEAD_LETTER_SUBJECT, letter.data, headers=headers)
         except Exception:

@@ -51,7 +51,7 @@ _PARTS = {
 } | dict.fromkeys(SECTOR_COLUMNS, "int")  # fmt: skip
 # int, not bigint: sum(int) is a bigint, sum(bigint) a slower numeric; events.Count bounds them.
 _LETTERS = {"stream_seq": "bigint", "subject": "text", "reason": "text", "deliveries": "int",
-            "data": "bytea"}  # fmt: skip
+            "data": "bytea", "traceparent": "text"}  # fmt: skip
 
 
 def _arrays(columns: dict[str, str], first: int) -> str:
@@ -105,6 +105,7 @@ class DeadLetter:
     reason: str
     deliveries: int
     data: bytes
+    traceparent: str | None = None  # of the request that caused the event, if it carried one
 
 
 async def apply(

@@ -12,7 +12,7 @@ from warroom_registry import SCHEMA
 from warroom_registry.api.routes import geography, reference, teams
 from warroom_registry.geography import Geography
 from warroom_registry.settings import RegistrySettings
-from warroom_shared import db, messaging
+from warroom_shared import db, messaging, outbox
 from warroom_shared.logging import configure_logging
 from warroom_shared.outbox import OutboxRelay
 from warroom_shared.service import service_app
@@ -29,11 +29,17 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         async with pool.acquire() as conn:
             app.state.geography = await Geography.read(conn)
         app.state.pool = pool
-        relay = OutboxRelay(pool, nc.jetstream())
+        relay = OutboxRelay(pool, nc.jetstream(), metrics=app.state.metrics)
         relay_task = asyncio.create_task(relay.run()) if settings.relay_enabled else None
+        streams = (messaging.REGISTRY_STREAM.name or "", f"KV_{messaging.DISTRICTS_BUCKET.bucket}")
+        app.state.readiness.watch(pool, nc, streams=streams)
+        app.state.metrics.on_scrape("outbox", outbox.backlog_figures(pool))
         try:
             yield
         finally:
+            app.state.readiness.clear()
+            app.state.metrics.off_scrape("outbox")
+            app.state.metrics.close()
             if relay_task is not None:
                 relay.stop()
                 await relay_task

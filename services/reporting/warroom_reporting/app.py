@@ -15,7 +15,7 @@ from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db, messaging
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.logging import configure_logging
-from warroom_shared.outbox import OutboxRelay
+from warroom_shared.outbox import OutboxRelay, backlog_figures
 from warroom_shared.service import service_app
 
 
@@ -33,12 +33,19 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         tasks = [asyncio.create_task(directory.run(js))]
         app.state.batcher = batcher = SubmitBatcher(pool)
         tasks.append(asyncio.create_task(batcher.run()))
-        relay = OutboxRelay(pool, js, batch_size=settings.relay_batch_size)
+        metrics = app.state.metrics
+        relay = OutboxRelay(pool, js, batch_size=settings.relay_batch_size, metrics=metrics)
         if settings.relay_enabled:
             tasks.append(asyncio.create_task(relay.run()))
+        streams = (messaging.REPORTS_STREAM.name or "", f"KV_{messaging.DISTRICTS_BUCKET.bucket}")
+        app.state.readiness.watch(pool, nc, streams=streams)
+        metrics.on_scrape("outbox", backlog_figures(pool))
         try:
             yield
         finally:
+            app.state.readiness.clear()
+            metrics.off_scrape("outbox")
+            metrics.close()
             relay.stop()
             await batcher.stop()
             await directory.stop()

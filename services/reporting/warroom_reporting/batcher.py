@@ -12,10 +12,13 @@ import asyncpg
 
 from warroom_reporting import store
 from warroom_reporting.models import Receipt, ReportIn
+from warroom_shared import tracing
 from warroom_shared.http import Problem
 
 Outcome = tuple[Receipt, bool]
-Pending = tuple[ReportIn, str, str, "asyncio.Future[Outcome]"]  # report, province, account
+# report, province, account, the request's trace headers (the committers run in tasks of their
+# own, outside the request's context), its answer
+Pending = tuple[ReportIn, str, str, dict[str, str], "asyncio.Future[Outcome]"]
 
 
 class SubmitBatcher:
@@ -32,7 +35,8 @@ class SubmitBatcher:
 
     async def submit(self, report: ReportIn, province_code: str, account: str) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((report, province_code, account, future))
+        trace = tracing.propagation_headers()
+        self._pending.append((report, province_code, account, trace, future))
         async with self._wake:
             self._wake.notify()
         return await future
@@ -62,7 +66,7 @@ class SubmitBatcher:
     async def _commit(self, batch: list[Pending]) -> None:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                outcomes = [await _one(conn, *pending[:3]) for pending in batch]
+                outcomes = [await _one(conn, *pending[:4]) for pending in batch]
         except Exception as exc:  # noqa: BLE001 - the transaction failed: every request in it gets it
             for *_, future in batch:
                 if not future.done():
@@ -78,9 +82,9 @@ class SubmitBatcher:
 
 
 async def _one(
-    conn: asyncpg.Connection, report: ReportIn, province: str, account: str
+    conn: asyncpg.Connection, report: ReportIn, province: str, account: str, trace: dict[str, str]
 ) -> Outcome | Problem:
     try:
-        return await store.submit(conn, report, province, account)
+        return await store.submit(conn, report, province, account, trace)
     except Problem as problem:  # a 409 found by a read: the transaction is still sound
         return problem

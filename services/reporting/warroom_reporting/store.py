@@ -70,17 +70,20 @@ def submitted_envelope(report: ReportIn, province_code: str) -> Envelope:
 
 
 async def submit(
-    conn: asyncpg.Connection, report: ReportIn, province_code: str, account: str
-) -> tuple[Receipt, bool]:
+    conn: asyncpg.Connection, report: ReportIn, province_code: str, account: str,
+    trace: dict[str, str] | None = None,
+) -> tuple[Receipt, bool]:  # fmt: skip
     """Store a new report with its event; a resend answers the original receipt (created=False).
-    `account` is who sent it, as authenticated (a token's subject), for the audit trail."""
+    `account` is who sent it, as authenticated (a token's subject), for the audit trail; `trace`
+    the request's trace headers when not called in its context (group commit)."""
+    headers = {**(trace or {}), **event_headers(report.report_id)}
     envelope = submitted_envelope(report, province_code)
     content = report.model_dump(mode="json")
     received_at = await conn.fetchval(
         SUBMIT_SQL,
         report.report_id, report.content_hash(), *content_row(report, province_code),
         report.reported_by.model_dump(), content,
-        *outbox.outbox_record(envelope, event_headers(report.report_id)), account,
+        *outbox.outbox_record(envelope, headers), account,
     )  # fmt: skip
     if received_at is not None:
         return receipt(report, received_at), True

@@ -1,51 +1,18 @@
-"""Readiness, this replica's consumer figures, and the dead letters kept so far."""
+"""This replica's consumer figures, and the dead letters kept so far (readiness: the shared
+`/readyz` of `warroom_shared.service`)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
 
 from warroom_aggregator.api.deps import ConnDep, Operator, StateDep
-from warroom_aggregator.state import State
 from warroom_aggregator.topology import CONSUMER, REPORTS
 from warroom_shared.http import Problem
-from warroom_shared.security.access import ADMIN, PUBLIC, Allow
+from warroom_shared.security.access import ADMIN, Allow
 
 router = APIRouter(tags=["health"])
-
-
-@router.get("/readyz")
-async def get_readyz(_: Annotated[None, Depends(PUBLIC)], state: StateDep) -> JSONResponse:
-    """Ready when the database answers, NATS is connected and the durable consumer exists."""
-    checks = {
-        "database": await _database_ok(state),
-        "nats": state.nc.is_connected,
-        "consumer": await _consumer_ok(state),
-    }
-    ready = all(checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not_ready", "checks": checks},
-        status_code=200 if ready else 503,
-    )
-
-
-async def _database_ok(state: State) -> bool:
-    try:
-        async with asyncio.timeout(2), state.pool.acquire() as conn:
-            return bool(await conn.fetchval("SELECT true"))
-    except Exception:  # noqa: BLE001 - whatever the failure, the answer is "not ready"
-        return False
-
-
-async def _consumer_ok(state: State) -> bool:
-    try:
-        await state.js.consumer_info(REPORTS, CONSUMER, timeout=2)
-    except Exception:  # noqa: BLE001 - whatever the failure, the answer is "not ready"
-        return False
-    return True
 
 
 @router.get("/v1/consumer")
@@ -73,7 +40,7 @@ async def list_dead_letters(
     """How many messages were dead-lettered, and the latest of them with their reason."""
     count = await conn.fetchval("SELECT count(*) FROM dead_letters")
     rows = await conn.fetch(
-        "SELECT stream_seq, subject, reason, deliveries, dead_lettered_at, "
+        "SELECT stream_seq, subject, reason, deliveries, dead_lettered_at, traceparent, "
         "substring(data FROM 1 FOR 2000) AS data "
         "FROM dead_letters ORDER BY stream_seq DESC LIMIT $1",
         limit,

@@ -42,13 +42,14 @@ async def _events(
     heartbeat: float,
 ) -> AsyncIterator[str]:
     version = 0
-    yield "retry: 2000\n\n"
-    while not broadcaster.closed:
-        if not await broadcaster.wait(version, heartbeat):
-            yield ": heartbeat\n\n"
-            continue
-        version, payloads = broadcaster.since(version, scope, principal.covers)
-        for payload in payloads:
-            yield f"event: totals\ndata: {payload}\n\n"
-        # Coalesce: whatever changes meanwhile goes out as the latest state in the next round.
-        await asyncio.sleep(interval)
+    with broadcaster.client():
+        yield "retry: 2000\n\n"
+        while not broadcaster.closed:
+            if not await broadcaster.wait(version, heartbeat):
+                yield ": heartbeat\n\n"
+                continue
+            version, payloads = broadcaster.since(version, scope, principal.covers)
+            for payload in payloads:
+                yield f"event: totals\ndata: {payload}\n\n"
+            # Coalesce: whatever changes meanwhile goes out as the latest state in the next round.
+            await asyncio.sleep(interval)
