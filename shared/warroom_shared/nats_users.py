@@ -16,6 +16,8 @@ aggregator) and the monitor could have the server deliver stream messages to ano
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from warroom_shared.messaging import DISTRICTS_BUCKET, REGISTRY_STREAM, REPORTS_STREAM
@@ -135,11 +137,26 @@ PROVISIONER_USER = NatsUser(
 USERS = (REGISTRY_USER, REPORTING_USER, AGGREGATOR_USER, MONITOR_USER, PROVISIONER_USER)
 
 
-def authorization_config(passwords: dict[str, str]) -> str:
+@dataclass(frozen=True, slots=True)
+class EnvPassword:
+    """A password that nats-server reads from its environment when it starts (`password: $NAME`),
+    so that a committed configuration file holds no secret (the deployments in `deploy/`).
+    nats-server parses the variable's value as a configuration value: letters and digits are
+    safe (`openssl rand -hex 24`); a value that reads as a number or has a space stops it."""
+
+    variable: str
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", self.variable):
+            raise ValueError(f"not an environment variable name: {self.variable!r}")
+
+
+def authorization_config(passwords: Mapping[str, str | EnvPassword]) -> str:
     """The nats-server `authorization` block granting every user its permissions.
 
     `passwords` maps each user name to its password (plain, or a bcrypt hash from
-    `nats server passwd`); a user without one is left out."""
+    `nats server passwd`) or to the environment variable holding it; a user without one is
+    left out."""
     entries = []
     for user in USERS:
         if user.name not in passwords:
@@ -147,7 +164,7 @@ def authorization_config(passwords: dict[str, str]) -> str:
         deny = f", deny: {_list(user.publish_denied)}" if user.publish_denied else ""
         entries.append(
             f"    {{\n      user: {_quoted(user.name)}\n"
-            f"      password: {_quoted(passwords[user.name])}\n"
+            f"      password: {_password(passwords[user.name])}\n"
             f"      # {user.purpose}\n"
             "      permissions: {\n"
             f"        publish: {{ allow: {_list(user.publish)}{deny} }}\n"
@@ -163,6 +180,10 @@ def url(server_url: str, user: str, password: str) -> str:
     if not sep:
         raise ValueError(f"not a NATS URL: {server_url}")
     return f"{scheme}://{user}:{password}@{rest.rpartition('@')[2]}"
+
+
+def _password(value: str | EnvPassword) -> str:
+    return f"${value.variable}" if isinstance(value, EnvPassword) else _quoted(value)
 
 
 def _quoted(value: str) -> str:
