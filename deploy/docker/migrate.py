@@ -11,6 +11,8 @@ JetStream topology is made as the NATS provisioner:
 
 A service without its own URL uses WARROOM_DATABASE_URL (one database for every service, as
 `warroom migrate` does it). The roles and databases exist beforehand (deploy/postgres/roles.sql).
+While the servers are still starting (a new NATS cluster has no JetStream leader for its first
+seconds), a step is tried again for up to WARROOM_MIGRATE_WAIT seconds (60).
 
 On a development trial (not production) whose WARROOM_AUTH_JWKS_FILE does not exist yet, it
 also makes the development key pair beside it, for `warroom token` to sign with.
@@ -19,12 +21,18 @@ also makes the development key pair beside it, for `warroom token` to sign with.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
+
+import asyncpg
+import nats.errors
+import nats.js.errors
 
 from warroom_aggregator.prepare import prepare as prepare_aggregator
 from warroom_aggregator.settings import AggregatorSettings
@@ -43,6 +51,30 @@ STEPS: dict[str, Callable[[str], Coroutine[Any, Any, None]]] = {
     "reporting": lambda url: prepare_reporting(ReportingSettings(database_url=url)),
     "aggregator": lambda url: prepare_aggregator(AggregatorSettings(database_url=url)),
 }
+
+
+# What a server that is still starting answers: try again.
+NOT_YET = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.NoServersError,
+    nats.js.errors.ServiceUnavailableError,
+    asyncpg.CannotConnectNowError,
+    OSError,  # connection refused
+)
+
+
+def run(step: Callable[[], Coroutine[Any, Any, None]], wait: float, pause: float = 2.0) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            asyncio.run(step())
+            return
+        except NOT_YET as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("servers not ready, trying again", extra={"error": repr(exc)})
+            time.sleep(pause)
 
 
 def database_urls(env: Mapping[str, str]) -> dict[str, str]:
@@ -75,8 +107,9 @@ def main(env: Mapping[str, str]) -> int:
     except KeyError as missing:
         print(f"migrate: no database URL: set {missing.args[0]}", file=sys.stderr)
         return 2
+    wait = float(env.get("WARROOM_MIGRATE_WAIT", "60"))
     for service, step in STEPS.items():
-        asyncio.run(step(urls[service]))
+        run(functools.partial(step, urls[service]), wait)
         log.info("prepared", extra={"prepared": service})
     made = development_keys(env)
     if made is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import nats
+import nats.errors
 import pytest
 
 from warroom_cli.embedded import (
@@ -137,6 +138,31 @@ def test_migrate_names_what_is_missing() -> None:
     assert migrate.main({"WARROOM_REGISTRY_DATABASE_URL": "postgresql://x@y/z"}) == 2
     urls = migrate.database_urls({"WARROOM_DATABASE_URL": "postgresql://one@db/warroom"})
     assert set(urls.values()) == {"postgresql://one@db/warroom"}  # one database for all
+
+
+def test_migrate_tries_again_while_the_servers_start() -> None:
+    calls = []
+
+    async def starting() -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise nats.errors.TimeoutError  # a new cluster without a JetStream leader yet
+
+    migrate.run(starting, wait=5, pause=0.01)
+    assert len(calls) == 3
+
+    async def down() -> None:
+        raise ConnectionRefusedError
+
+    with pytest.raises(ConnectionRefusedError):
+        migrate.run(down, wait=0.05, pause=0.01)
+
+    async def wrong() -> None:
+        raise ValueError("a real mistake is not waited for")
+
+    calls.clear()
+    with pytest.raises(ValueError, match="real mistake"):
+        migrate.run(wrong, wait=5, pause=0.01)
 
 
 def test_no_development_keys_in_production(tmp_path: Path) -> None:
