@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from warroom_cli import aggregator, auth, platform, reporting
+from warroom_cli import aggregator, auth, platform, reporting, tail
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -29,6 +29,7 @@ app.command()(reporting.relay)
 app.command("import")(reporting.import_file)
 app.add_typer(aggregator.app, name="aggregator")
 app.command()(aggregator.reconcile)
+app.command()(tail.tail)
 
 
 @app.command()
