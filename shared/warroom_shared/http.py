@@ -106,6 +106,17 @@ async def _on_http_error(_: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, code, str(exc.detail), exc.headers)
 
 
+async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug: the error shape and the request id, so that the caller can quote it (the error
+    itself is logged by the server, with the same id)."""
+    state = request.scope.get("state", {})
+    rid = state.get("request_id") if isinstance(state, dict) else None
+    return problem_response(
+        500, "internal_error", "Something went wrong on our side; quote the X-Request-ID.",
+        headers={"X-Request-ID": rid} if rid else None,
+    )  # fmt: skip
+
+
 class LimitsMiddleware:
     """Refuses oversized bodies (413) and bodies of a type the route does not take (415).
 
@@ -238,6 +249,7 @@ def install_common(
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)
     app.add_middleware(LimitsMiddleware, max_bytes=max_body_bytes, overrides=overrides)
     if metrics is not None:  # outside the limits, so their 413 and 415 are counted too
         app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -144,18 +144,33 @@ class OutboxRelay:
             )
 
     async def run(self) -> None:
+        """Publish until `stop()`. When the database drops the listening connection (a restart,
+        an outage), listen again on a new one: meanwhile the poll interval still publishes."""
+        while not self._stopping:
+            try:
+                await self._listen_and_publish()
+            except Exception:  # the listening connection is gone: take another one
+                log.warning("outbox relay: lost its database connection; again", exc_info=True)
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+
+    async def _listen_and_publish(self) -> None:
         async with self._pool.acquire() as listener:
             await listener.add_listener(CHANNEL, self._on_notify)
-            while not self._stopping:
-                self._wake.clear()  # before publishing, so a notify meanwhile is not lost
-                await self._publish_until_empty()
-                if not self._stopping:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                    # Under load every commit notifies: linger a moment so that one batch
-                    # carries many rows instead of one query and publish per report.
-                    await asyncio.sleep(self._linger)
-            await listener.remove_listener(CHANNEL, self._on_notify)
+            try:
+                while not self._stopping and not _closed(listener):
+                    self._wake.clear()  # before publishing, so a notify meanwhile is not lost
+                    await self._publish_until_empty()
+                    if not self._stopping:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                        # Under load every commit notifies: linger a moment so that one batch
+                        # carries many rows instead of one query and publish per report.
+                        await asyncio.sleep(self._linger)
+            finally:
+                if not _closed(listener):
+                    await listener.remove_listener(CHANNEL, self._on_notify)
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from `run`."""
@@ -205,3 +220,11 @@ class OutboxRelay:
         if self._published is not None:
             self._published.inc(len(rows))
         return len(rows)
+
+
+def _closed(conn: asyncpg.Connection) -> bool:
+    """Whether a pooled connection is gone (the pool releases one the server closed)."""
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:
+        return True
