@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e services/registry -e services/reporting -e services/aggregator -e cli
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench asyncapi clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,9 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench
+
+asyncapi: install  # docs/asyncapi.json from the event models (the suite fails while it is stale)
+	$(BIN)/warroom asyncapi --output docs/asyncapi.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,9 +6,13 @@ the stream drops a republish after a crash), deletes the rows once the server ha
 wakes on LISTEN/NOTIFY with a polling fallback. The request path never waits on NATS.
 
 A row's headers carry the W3C `traceparent` of the request that stored it (`tracing`), so the
-event reaches NATS with it. Metrics: `warroom_outbox_published_total` and
-`warroom_outbox_publish_failures_total` (counted by the relay), `warroom_outbox_backlog_rows` and
-`warroom_outbox_oldest_age_seconds` (read at scrape time).
+event reaches NATS with it.
+
+Metrics, read from the database when Prometheus scrapes the service, so that they count every
+relay of the database, in the service or run on its own (`warroom relay`, which has no HTTP
+port): `warroom_outbox_backlog_rows`, `warroom_outbox_oldest_age_seconds` and
+`warroom_outbox_published_total` (one counter row, moved in each batch's transaction). A relay in
+the service also counts `warroom_outbox_publish_failures_total`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 import asyncpg
 from nats.js import JetStreamContext
 from prometheus_client import Counter
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from warroom_shared import tracing
 from warroom_shared.db import Migration
@@ -51,6 +55,21 @@ MIGRATION = Migration(
         FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
     """,
 )
+
+
+# Events published by every relay of this database, ever: a counter row moved in the same
+# transaction that deletes the rows a batch published.
+PUBLISHED_MIGRATION = Migration(
+    "0000_outbox_published",
+    """
+    CREATE TABLE outbox_published (
+        id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+        events bigint NOT NULL
+    );
+    INSERT INTO outbox_published (events) VALUES (0);
+    """,
+)
+MIGRATIONS = (MIGRATION, PUBLISHED_MIGRATION)
 
 
 def outbox_record(envelope: Envelope, headers: dict[str, str] | None = None) -> tuple[object, ...]:
@@ -95,7 +114,13 @@ def backlog_figures(pool: asyncpg.Pool) -> Callable[[], Awaitable[list[Metric]]]
     async def read() -> list[Metric]:
         async with pool.acquire() as conn:
             now = await backlog(conn)
+            published = await conn.fetchval("SELECT events FROM outbox_published")
         return [
+            CounterMetricFamily(
+                "warroom_outbox_published",
+                "Outbox events published to JetStream by every relay of this database",
+                published or 0,
+            ),
             GaugeMetricFamily(
                 "warroom_outbox_backlog_rows", "Events stored but not yet published", now.rows
             ),
@@ -132,12 +157,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self.published = 0
-        self._published: Counter | None = None
         self._failures: Counter | None = None
         if metrics is not None:
-            self._published = metrics.counter(
-                "warroom_outbox_published_total", "Outbox events published to JetStream"
-            )
             self._failures = metrics.counter(
                 "warroom_outbox_publish_failures_total",
                 "Outbox batches that could not be published (retried)",
@@ -216,9 +237,9 @@ class OutboxRelay:
             await conn.execute(
                 "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
             )
+            # Last, so that relays committing at once hold the counter's row lock briefly.
+            await conn.execute("UPDATE outbox_published SET events = events + $1", len(rows))
         self.published += len(rows)
-        if self._published is not None:
-            self._published.inc(len(rows))
         return len(rows)
 
 

@@ -20,7 +20,7 @@ from tests.observability.conftest import value
 from tests.utils.apps import Platform, live_server, serve
 from tests.utils.auth import bearer
 from tests.utils.factories import report
-from tests.utils.processes import service_env
+from tests.utils.processes import service_env, warroom
 from warroom_aggregator.app import create_app as create_aggregator
 from warroom_cli.embedded import serving
 from warroom_reporting.app import create_app as create_reporting
@@ -62,9 +62,11 @@ async def test_metrics_count_requests_by_route_template_and_status(platform: Pla
     assert "/v1/reports/" + "0" not in after  # never a raw path as a label
 
 
-async def test_metrics_show_the_outbox_backlog_then_the_relay_publishing(
-    platform: Platform, nats_url: str
+async def test_metrics_show_the_outbox_backlog_and_what_a_relay_of_its_own_published(
+    platform: Platform,
 ) -> None:
+    """The relay run on its own (`warroom relay`, no HTTP port), as the deployments run it: the
+    service's /metrics shows its work, read from the database."""
     held = platform.reporting.model_copy(update={"relay_enabled": False})
     app = create_reporting(held)
     async with serve(app) as client:
@@ -72,13 +74,12 @@ async def test_metrics_show_the_outbox_backlog_then_the_relay_publishing(
         for _ in range(3):
             assert (await client.post("/v1/reports", json=report())).status_code == 201
         waiting = await scrape(client)
-
-    relaying = create_reporting(platform.reporting)
-    async with serve(relaying) as client:
-        published = await eventually(
-            lambda: scrape(client),
-            lambda text: value(text, "warroom_outbox_backlog_rows") == 0,
-        )
+        env = service_env(held.database_url, held.nats_url)
+        with warroom("relay", env=env):
+            published = await eventually(
+                lambda: scrape(client),
+                lambda text: value(text, "warroom_outbox_backlog_rows") == 0,
+            )
 
     assert value(waiting, "warroom_outbox_backlog_rows") == 3
     oldest = value(waiting, "warroom_outbox_oldest_age_seconds")

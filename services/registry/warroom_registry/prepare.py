@@ -10,7 +10,7 @@ from warroom_shared import db, messaging, outbox
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = [outbox.MIGRATION, *db.migrations_in("warroom_registry")]
+MIGRATIONS = [*outbox.MIGRATIONS, *db.migrations_in("warroom_registry")]
 
 
 async def prepare(settings: RegistrySettings) -> None:

@@ -6,7 +6,7 @@ from warroom_reporting import SCHEMA
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db, messaging, outbox
 
-MIGRATIONS = [outbox.MIGRATION, *db.migrations_in("warroom_reporting")]
+MIGRATIONS = [*outbox.MIGRATIONS, *db.migrations_in("warroom_reporting")]
 
 
 async def prepare(settings: ReportingSettings) -> None:
