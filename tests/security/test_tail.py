@@ -127,6 +127,34 @@ async def _new_consumers(js: Any, known: set[str]) -> list[ConsumerInfo]:
             await asyncio.sleep(0.05)
 
 
+async def test_tail_follows_every_subject_by_default_as_the_monitor(
+    secured_nats: SecuredNats, users: dict[str, NATS]
+) -> None:
+    """`warroom.>`: both streams through consumers of its own, and the live total updates."""
+    js = users["provisioner"].jetstream()
+    env = {**os.environ, "WARROOM_NATS_URL": secured_nats.url("monitor")}
+    known = {c.name for c in await js.consumers_info(topology.REPORTS)}
+    tail = await asyncio.create_subprocess_exec(
+        WARROOM, "tail", "--json", "--count", "2",
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await _new_consumers(js, known)
+        async with asyncio.timeout(30):  # its REGISTRY consumer too
+            while not await js.consumers_info("REGISTRY"):
+                await asyncio.sleep(0.05)
+        await users["registry"].jetstream().publish("warroom.registry.team.created.10.1001", b"{}")
+        await post(users["reporting"], "5001")
+        out, err = await asyncio.wait_for(tail.communicate(), 60)
+    finally:
+        if tail.returncode is None:
+            tail.kill()
+            await tail.wait()
+
+    assert tail.returncode == 0, err.decode()
+    assert sorted(line["stream"] for line in _lines(out)) == ["REGISTRY", "REPORTS"]
+
+
 async def test_tail_refuses_a_subject_that_matches_no_event(secured_nats: SecuredNats) -> None:
     env = {**os.environ, "WARROOM_NATS_URL": secured_nats.url("monitor")}
     answer = subprocess.run(
