@@ -101,8 +101,12 @@ async def test_metrics_show_the_consumer_before_and_after_events_are_consumed(
     await js.publish("warroom.report.submitted.10.1001", b"not an event")
     total = len(reports.envelopes) + 1
     api_only = platform.aggregator.model_copy(update={"consumer_enabled": False})
-    async with serve(create_aggregator(api_only)) as client:
+    reader = create_aggregator(api_only)
+    async with serve(reader) as client:
         before = await scrape(client)
+        # Stopped only once its directory watch has loaded: a watch stopped while it still
+        # loads can hold the NATS drain up to its 30 s limit.
+        await asyncio.wait_for(reader.state.aggregator.directory.ready.wait(), 10)
     async with serve(create_aggregator(platform.aggregator)) as client:
         await wait_drained(js)
         after = await eventually(
