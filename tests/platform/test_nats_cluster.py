@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import nats
+import nats.errors
 import pytest
 from fastapi import FastAPI
 
@@ -25,6 +27,7 @@ from warroom_reporting.settings import ReportingSettings
 from warroom_shared import messaging
 
 REPORTS = 300
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -58,6 +61,17 @@ async def _jetstream_ready(url: str) -> None:
                     await asyncio.sleep(0.2)
     finally:
         await nc.close()
+
+
+async def settled(call: Callable[[], Awaitable[T]]) -> T:
+    """`call` once the cluster answers again: right after a node dies, a JetStream request can
+    time out while the stream elects its new leader (what the relay rides out by retrying)."""
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                return await call()
+            except nats.errors.TimeoutError:
+                await asyncio.sleep(0.5)
 
 
 @pytest.fixture
@@ -100,9 +114,13 @@ async def test_killing_the_stream_leader_during_load_loses_no_accepted_report(
                 statuses += await asyncio.gather(*(post(i) for i in range(start, start + 20)))
             assert statuses == [201] * REPORTS
 
-            events = await collect(nc, "REPORTS", "warroom.report.>", REPORTS, timeout=90)
-            backlog = (await client.get("/v1/outbox")).json()
-        survivors = await nc.jetstream().stream_info("REPORTS")
+            events = await settled(
+                lambda: collect(nc, "REPORTS", "warroom.report.>", REPORTS, timeout=90)
+            )
+            async with asyncio.timeout(30):  # the relay deletes a batch's rows after its acks
+                while (backlog := (await client.get("/v1/outbox")).json())["rows"]:
+                    await asyncio.sleep(0.1)
+        survivors = await settled(lambda: nc.jetstream().stream_info("REPORTS"))
     finally:
         await nc.close()
 
