@@ -44,13 +44,21 @@ class Claims:
 
 
 class KeySet:
-    """Public keys by key id, from a JWKS file (read once) or URL (fetched again on a new kid)."""
+    """Public keys by key id, from a JWKS file (read once) or URL: fetched again when a token
+    names a new kid (the provider rotated its keys), at most once per `cooldown` seconds, so
+    tokens with made-up kids cannot make us hammer the provider."""
 
-    def __init__(self, *, url: str | None = None, file: Path | None = None) -> None:
+    def __init__(
+        self, *, url: str | None = None, file: Path | None = None, cooldown: float = 30.0
+    ) -> None:
         if (url is None) == (file is None):
             raise ValueError("give the JWKS as a URL or as a file, not both")
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300) if url else None
+        self._client = (
+            jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, cooldown_duration=cooldown)
+            if url
+            else None
+        )
         if file is not None:
             for key in jwt.PyJWKSet.from_json(file.read_text()).keys:
                 self._keys[key.key_id or ""] = key
