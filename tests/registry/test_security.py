@@ -33,6 +33,18 @@ async def test_rate_limit_answers_429_with_retry_after_per_caller(
     assert theirs.status_code == 200
 
 
+async def test_bad_tokens_from_one_address_are_rate_limited_too(
+    registry_settings: RegistrySettings,
+) -> None:
+    app = create_app(registry_settings.model_copy(update={"rate_limit": "3/minute"}))
+    forged = {"Authorization": f"Bearer {token(AccessRole.ADMIN)}x"}  # a broken signature
+    async with serve(app, headers=forged) as client:
+        answers = [await client.get("/v1/reference") for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert "Retry-After" in answers[3].headers
+
+
 async def test_every_answer_carries_security_headers(registry: httpx.AsyncClient) -> None:
     answers = [
         await registry.get("/v1/provinces"),

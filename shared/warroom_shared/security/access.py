@@ -111,13 +111,15 @@ class Allow:
         self, request: Request, credentials: HTTPAuthorizationCredentials | None
     ) -> Principal | None:
         guard: Guard = request.app.state.guard
+        address = f"ip:{request.client.host if request.client else ''}"
         if credentials is None:
             if self.anonymous:
-                await guard.rate_limit.check(f"ip:{request.client.host if request.client else ''}")
+                await guard.rate_limit.check(address)
             return None
         try:
             principal = await guard.verifier.principal(credentials.credentials)
         except InvalidToken as exc:
+            await guard.rate_limit.check(address)  # guessing tokens costs signature checks
             raise unauthenticated(f"The token is not valid: {exc}.", "invalid_token") from None
         if principal.role not in self.roles:
             raise Problem(403, "forbidden", f"A {principal.role} token may not do this.")
