@@ -24,6 +24,7 @@ import asyncpg
 import geothai
 import httpx
 import nats
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
@@ -39,6 +40,7 @@ from warroom_registry.settings import RegistrySettings
 from warroom_shared import db
 from warroom_shared.domain import Dimension, Programme, Sector
 from warroom_shared.events import ReportAmended, ReportRetracted, ReportSubmitted
+from warroom_shared.puller import Puller
 
 REAL_Q2_2568 = 1_109_193  # reports the real War Room counted in FY 2568 Q2
 SECTORS = [s.value for s in Sector]
@@ -127,19 +129,28 @@ def _plain_row(f: dict[str, Any]) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-async def raw_pull_and_ack(js: JetStreamContext, n: int) -> float:
-    """The baseline: a separate durable consumer that only fetches batches of 500 and acks."""
-    config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=60, max_ack_pending=20_000)
-    sub = await js.pull_subscribe(REPORT_SUBJECTS, "bench_raw", REPORTS, config)
+async def raw_pull_and_ack(nc: NATS, n: int, fetch: str) -> float:
+    """A baseline: a separate durable consumer that only fetches batches of 500 and acks, with
+    nats-py's own `fetch` or with the `Puller` the aggregator uses."""
+    js = nc.jetstream()
+    name = f"bench_raw_{fetch}"
+    config = ConsumerConfig(
+        durable_name=name, filter_subject=REPORT_SUBJECTS, ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=60, max_ack_pending=20_000,
+    )  # fmt: skip
+    await js.add_consumer(REPORTS, config)
+    sub = await js.pull_subscribe_bind(name, REPORTS)
+    puller = await Puller(nc, REPORTS, name).start()
     got, began = 0, time.perf_counter()
     while got < n:
         with contextlib.suppress(TimeoutError):
-            msgs = await sub.fetch(500, timeout=5)
+            msgs = await (sub.fetch(500, timeout=5) if fetch == "nats-py" else puller.fetch(500, 5))
             for msg in msgs:
                 await msg.ack()
             got += len(msgs)
     seconds = time.perf_counter() - began
     await sub.unsubscribe()
+    await puller.stop()
     return n / seconds
 
 
@@ -286,12 +297,16 @@ async def run(n: int, queries: int) -> None:
         del current, rows
         gc.collect()
         gc.freeze()  # the set-up's objects are not the measured loops' garbage to scan
-        raw = await raw_pull_and_ack(js, n)
-        print(f"raw nats-py pull + ack      {raw:>10,.0f} events/s")
+        raw = await raw_pull_and_ack(nc, n, "nats-py")
+        print(f"raw pull + ack, nats-py fetch     {raw:>10,.0f} events/s  (the baseline)")
+        lean = await raw_pull_and_ack(nc, n, "puller")
+        print(f"raw pull + ack, warroom Puller    {lean:>10,.0f} events/s")
         began = time.perf_counter()
         async with aggregator_app(settings, bench_servers.auth) as client:
             rate = await consumption_rate(client, n, began)
-            print(f"aggregator into totals      {rate:>10,.0f} events/s  (ratio {rate / raw:.2f})")
+            print(f"aggregator into totals            {rate:>10,.0f} events/s  (ratio "
+                  f"{rate / raw:.2f} to the baseline, target >= 0.7; {rate / lean:.2f} to the "
+                  "Puller's raw rate)")  # fmt: skip
             buckets = await conn.fetchval("SELECT count(*) FROM totals")
             print(f"{buckets:,} bucket rows in totals")
             await query_latencies(client, conn, queries)

@@ -30,6 +30,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from warroom_shared import nats_users
+from warroom_shared.puller import Puller
 from warroom_shared.settings import WarroomSettings
 
 STREAMS = ((nats_users.REPORTS, nats_users.REPORT_SUBJECTS),
@@ -188,23 +189,18 @@ class Tail:
                 raise TailError(f"could not follow {stream}: {exc or type(exc).__name__}") from exc
             assert config.name is not None
             self.consumers.append((stream, config.name))
-            sub = await self.js.pull_subscribe_bind(consumer=config.name, stream=stream)
+            puller = await Puller(self.nc, stream, config.name).start()
             try:
-                last = await self._read(sub, stream, last)
+                last = await self._read(puller, stream, last)
             finally:
-                with contextlib.suppress(Exception):
-                    await sub.unsubscribe()
+                await puller.stop()
             await asyncio.sleep(1)  # NATS away or the consumer removed: carry on anew
 
-    async def _read(
-        self, sub: JetStreamContext.PullSubscription, stream: str, last: int | None
-    ) -> int | None:
+    async def _read(self, puller: Puller, stream: str, last: int | None) -> int | None:
         """Print what the consumer delivers until it fails; returns the last sequence printed."""
         while True:
             try:
-                msgs = await sub.fetch(FETCH_BATCH, timeout=5)
-            except TimeoutError:
-                continue
+                msgs = await puller.fetch(FETCH_BATCH, expires=5)
             except Exception:  # noqa: BLE001 - e.g. the server removed an idle consumer
                 return last
             for msg in msgs:

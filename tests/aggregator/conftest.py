@@ -49,8 +49,8 @@ def js(nc: NATS) -> JetStreamContext:
 
 
 @pytest.fixture
-def consumer(pool: asyncpg.Pool, js: JetStreamContext, settings: AggregatorSettings) -> Consumer:
-    return Consumer(pool, js, settings)
+def consumer(pool: asyncpg.Pool, nc: NATS, settings: AggregatorSettings) -> Consumer:
+    return Consumer(pool, nc, settings)
 
 
 @pytest.fixture

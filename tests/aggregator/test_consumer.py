@@ -4,6 +4,7 @@ import random
 
 import asyncpg
 import nats
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from tests.aggregator.events import Reports, figures, publish
@@ -51,16 +52,16 @@ class WithholdsAcks(Consumer):
 
 
 async def test_consume_redelivered_events_changes_nothing(
-    pool: asyncpg.Pool, js: JetStreamContext, settings: AggregatorSettings
+    pool: asyncpg.Pool, nc: NATS, js: JetStreamContext, settings: AggregatorSettings
 ) -> None:
     reports = Reports()
     reports.lives(200)
     await publish(js, reports.envelopes)
-    withholding = WithholdsAcks(pool, js, settings)
+    withholding = WithholdsAcks(pool, nc, settings)
     async with running(withholding):
         await eventually(lambda: asyncio.sleep(0, withholding.stats), lambda s: s.duplicates > 0)
 
-    acking = Consumer(pool, js, settings)
+    acking = Consumer(pool, nc, settings)
     async with running(acking):
         await wait_drained(js)
 
@@ -84,21 +85,21 @@ class HangsAfterCommit(Consumer):
 
 
 async def test_consume_after_crash_between_commit_and_ack_counts_once(
-    pool: asyncpg.Pool, nats_url: str, js: JetStreamContext, settings: AggregatorSettings
+    pool: asyncpg.Pool, nats_url: str, nc: NATS, js: JetStreamContext, settings: AggregatorSettings
 ) -> None:
     reports = Reports()
     reports.lives(200)
     await publish(js, reports.envelopes)
     doomed_nc = await nats.connect(nats_url)
     small_batches = settings.model_copy(update={"batch_size": 50})
-    doomed = HangsAfterCommit(pool, doomed_nc.jetstream(), small_batches)
+    doomed = HangsAfterCommit(pool, doomed_nc, small_batches)
     task = asyncio.create_task(doomed.run())
     await asyncio.wait_for(doomed.committed.wait(), 10)
     task.cancel()  # the crash: no ack ever leaves this process
     await asyncio.gather(task, return_exceptions=True)
     await doomed_nc.close()
 
-    survivor = Consumer(pool, js, settings)
+    survivor = Consumer(pool, nc, settings)
     async with running(survivor):
         await wait_drained(js)
 
@@ -119,7 +120,7 @@ async def test_consume_with_two_replicas_counts_each_event_once(
         replica_pool = await db.create_pool(database_url, SCHEMA)
         replica_nc = await nats.connect(nats_url)
         replicas.append((replica_pool, replica_nc))
-    consumers = [Consumer(p, c.jetstream(), small_batches) for p, c in replicas]
+    consumers = [Consumer(p, c, small_batches) for p, c in replicas]
     reports = Reports()
     reports.lives(1000)
     try:

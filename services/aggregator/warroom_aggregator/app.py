@@ -73,7 +73,7 @@ async def _open(settings: AggregatorSettings, metrics: Metrics) -> State:
     nc = await messaging.connect(settings.nats_url, "warroom-aggregator")
     js = nc.jetstream()
     feed = ChangeFeed(pool, nc, settings.publish_interval)
-    consumer = Consumer(pool, js, settings, on_applied=feed.mark, metrics=metrics)
+    consumer = Consumer(pool, nc, settings, on_applied=feed.mark, metrics=metrics)
     broadcaster = Broadcaster(
         metrics.gauge("warroom_sse_clients", "Clients connected to the live stream (/v1/stream)")
     )

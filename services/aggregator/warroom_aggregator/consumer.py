@@ -24,8 +24,8 @@ import uuid
 from collections.abc import Callable, Sequence
 
 import asyncpg
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 
 from warroom_aggregator import outcomes, store
 from warroom_aggregator.events import Figures, Poison, ReportEnvelope, deltas, parse
@@ -35,6 +35,7 @@ from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.topology import CONSUMER, REPORTS
 from warroom_shared import tracing
 from warroom_shared.metrics import Metrics
+from warroom_shared.puller import Puller
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,14 @@ class Consumer:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        js: JetStreamContext,
+        nc: NATS,
         settings: AggregatorSettings,
         on_applied: OnApplied | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
-        self._js = js
+        self._nc = nc
+        self._js = nc.jetstream()
         self._settings = settings
         self._on_applied = on_applied
         self._stopping = False
@@ -117,10 +119,10 @@ class Consumer:
         self._stopping = True
 
     async def _work(self) -> None:
-        sub = await self._js.pull_subscribe_bind(consumer=CONSUMER, stream=REPORTS)
+        puller = await Puller(self._nc, REPORTS, CONSUMER).start()
         try:
             while not self._stopping:
-                msgs = await self._fetch(sub)
+                msgs = await self._fetch(puller)
                 if not msgs:
                     continue
                 try:
@@ -128,15 +130,14 @@ class Consumer:
                 except Exception:  # never let a worker die: unacked messages come back later
                     log.exception("batch failed; it will be redelivered")
         finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+            for msg in await puller.stop():  # arrived after the last fetch: another's to take
+                with contextlib.suppress(Exception):
+                    await msg.nak()
 
-    async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+    async def _fetch(self, puller: Puller) -> list[Msg]:
         try:
-            return await sub.fetch(self._settings.batch_size, timeout=self._settings.fetch_timeout)
-        except TimeoutError:  # nothing arrived, the normal idle case (nats.errors.TimeoutError
-            return []  # is one, and nats-py also raises the builtin one when a fetch expires)
-        except Exception:  # the broker may be away; the client reconnects by itself
+            return await puller.fetch(self._settings.batch_size, self._settings.fetch_timeout)
+        except Exception:  # the broker may be away (the client reconnects by itself) or refuse
             log.warning("fetch failed; retrying", exc_info=True)
             await asyncio.sleep(self._settings.fetch_timeout)
             return []

@@ -22,9 +22,11 @@ messages that do not parse are skipped, as the live consumer dead-letters them.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -34,6 +36,7 @@ from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.store import LIVE, REBUILD
 from warroom_aggregator.topology import REPORT_SUBJECTS, REPORTS
 from warroom_shared import db, messaging
+from warroom_shared.puller import Puller
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ async def rebuild(settings: AggregatorSettings, progress: Progress | None = None
     try:
         js = nc.jetstream()
         await _create_tables(conn)
-        replay = Replay(conn, js, settings.batch_size, progress)
+        replay = Replay(conn, nc, settings.batch_size, progress)
         await replay.start()
         await replay.until(await _last_seq(js))
         while await _last_seq(js) - replay.seq > LOCKED_CATCH_UP:
@@ -104,30 +107,36 @@ class Replay:
     """Reads the stream from its first message and applies it to the rebuild tables."""
 
     def __init__(
-        self, conn: asyncpg.Connection, js: JetStreamContext, batch: int, progress: Progress | None
+        self, conn: asyncpg.Connection, nc: NATS, batch: int, progress: Progress | None
     ) -> None:
-        self._conn, self._js, self._batch, self._progress = conn, js, batch, progress
-        self._sub: JetStreamContext.PullSubscription | None = None
+        self._conn, self._nc, self._batch, self._progress = conn, nc, batch, progress
+        self._js = nc.jetstream()
+        self._puller: Puller | None = None
+        self._consumer = ""
         self.seq = 0  # last stream sequence applied
         self.applied = 0
 
     async def start(self) -> None:
         config = ConsumerConfig(
+            name=f"rebuild-{secrets.token_hex(8)}",  # named: the aggregator may create only those
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.NONE,  # a replay: nothing to redeliver
+            filter_subject=REPORT_SUBJECTS,
             inactive_threshold=300.0,  # seconds; the server removes it if the rebuild dies
             mem_storage=True,
         )
-        self._sub = await self._js.pull_subscribe(REPORT_SUBJECTS, stream=REPORTS, config=config)
+        assert config.name is not None
+        self._consumer = config.name
+        await self._js.add_consumer(REPORTS, config)
+        self._puller = await Puller(self._nc, REPORTS, self._consumer).start()
 
     async def until(self, target: int) -> None:
         """Apply messages until the one at `target` (or the stream's end) has been applied."""
-        assert self._sub is not None
+        assert self._puller is not None
         while self.seq < target:
-            try:
-                msgs = await self._sub.fetch(self._batch, timeout=2.0)
-            except TimeoutError:  # nats.errors.TimeoutError, or the builtin one nats-py also raises
-                if (await self._sub.consumer_info()).num_pending == 0:
+            msgs = await self._puller.fetch(self._batch, expires=2.0)
+            if not msgs:
+                if (await self._js.consumer_info(REPORTS, self._consumer)).num_pending == 0:
                     return  # nothing left: the messages up to `target` were removed
                 continue
             items = [i for i in map(decode, msgs) if i.envelope is not None]
