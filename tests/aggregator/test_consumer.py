@@ -179,7 +179,7 @@ async def test_consume_poison_messages_dead_letters_them(
     assert consumer.stats.dead_lettered == 3
     letters = await pool.fetch("SELECT reason, data FROM dead_letters ORDER BY stream_seq")
     assert [r["data"] for r in letters] == poison
-    assert "Invalid JSON" in letters[0]["reason"]
+    assert "JSON is malformed" in letters[0]["reason"]
     assert "x.y.v9" in letters[1]["reason"]
     assert "quarter" in letters[2]["reason"]
     published = await read_raw(js, DEAD_LETTER_STREAM.name or "", 3)

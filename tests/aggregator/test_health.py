@@ -47,7 +47,7 @@ async def test_list_dead_letters_shows_count_and_reason(
     assert letters["count"] == 1
     assert letters["items"][0]["subject"] == "warroom.report.amended.10.1001"
     assert letters["items"][0]["data"] == "ไม่ใช่ JSON"
-    assert "Invalid JSON" in letters["items"][0]["reason"]
+    assert "JSON is malformed" in letters["items"][0]["reason"]
     assert consumer["replica"]["dead_lettered"] == 1
     assert consumer["replica"]["applied"] == len(reports.envelopes)
     assert (consumer["pending"], consumer["ack_pending"]) == (0, 0)
