@@ -8,7 +8,12 @@ import pytest
 from fastapi import FastAPI
 
 from tests.utils.factories import report
+from warroom_reporting import SCHEMA, store
+from warroom_reporting.models import ReportIn
+from warroom_reporting.settings import ReportingSettings
+from warroom_shared import db
 from warroom_shared.fiscal import today_bangkok
+from warroom_shared.http import Problem
 
 
 async def _count(database_url: str, sql: str) -> int:
@@ -157,3 +162,48 @@ async def test_submit_report_concurrent_mixed_outcomes_share_batches(
     )
     assert [a.status_code for a in answers] == [201] * 30 + [409, 200]
     assert await _count(database_url, "SELECT count(*) FROM reports") == 31
+
+
+async def test_submit_batch_answers_each_submission_and_stores_each_report_once(
+    reporting_settings: ReportingSettings,
+) -> None:
+    """Group commit's one statement: a resend and a clash inside the batch, and one from before."""
+    a, b, earlier = (ReportIn.model_validate(report()) for _ in range(3))
+    a_again = ReportIn.model_validate(a.model_dump(mode="json"))
+    a_changed = a.model_copy(update={"households": 99})
+    earlier_changed = earlier.model_copy(update={"title": "อีกเรื่องหนึ่ง"})
+    conn = await db.connect(reporting_settings.database_url, SCHEMA)
+    try:
+        async with conn.transaction():
+            [(first, created)] = await store.submit(conn, [(earlier, "10", "officer", {})])
+        assert created
+        async with conn.transaction():
+            outcomes = await store.submit(conn, [
+                (a, "10", "officer", {}), (a_again, "10", "officer", {}),
+                (a_changed, "10", "officer", {}), (b, "10", "officer", {}),
+                (earlier, "10", "officer", {}), (earlier_changed, "10", "officer", {}),
+            ])  # fmt: skip
+        reports = await conn.fetchval("SELECT count(*) FROM reports")
+        history = await conn.fetch("SELECT report_id, account FROM report_history")
+        events = await conn.fetchval("SELECT last_value FROM outbox_id_seq")
+        dimensions = await conn.fetchval(
+            "SELECT dimensions FROM reports WHERE report_id = $1", a.report_id
+        )
+    finally:
+        await conn.close()
+
+    created_a, again, clash, created_b, resent, clash_earlier = outcomes
+    assert isinstance(created_a, tuple)
+    assert isinstance(created_b, tuple)
+    assert (created_a[1], created_b[1]) == (True, True)
+    assert again == (created_a[0], False)
+    assert resent == (first, False)
+    assert isinstance(clash, Problem)
+    assert isinstance(clash_earlier, Problem)
+    assert (clash.status, clash_earlier.status) == (409, 409)
+    assert (reports, events) == (3, 3)
+    assert sorted(str(r["report_id"]) for r in history) == sorted(
+        str(r.report_id) for r in (a, b, earlier)
+    )
+    assert {r["account"] for r in history} == {"officer"}
+    assert dimensions == [d.value for d in a.dimensions]

@@ -1,7 +1,8 @@
 """Group commit for single submissions: reports posted at the same moment share a transaction.
 
 Each POST still gets its own answer (created, the original receipt, or 409), but a handful of
-committers turn a burst of concurrent POSTs into a few transactions instead of one each.
+committers turn a burst of concurrent POSTs into a few transactions of one statement each
+(`store.submit`) instead of a transaction each.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from warroom_shared import tracing
 from warroom_shared.http import Problem
 
 Outcome = tuple[Receipt, bool]
-# report, province, account, the request's trace headers (the committers run in tasks of their
-# own, outside the request's context), its answer
+# a `store.Submission` (its trace headers: the committers run in tasks of their own, outside
+# the request's context), and its answer
 Pending = tuple[ReportIn, str, str, dict[str, str], "asyncio.Future[Outcome]"]
 
 
@@ -66,7 +67,7 @@ class SubmitBatcher:
     async def _commit(self, batch: list[Pending]) -> None:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                outcomes = [await _one(conn, *pending[:4]) for pending in batch]
+                outcomes = await store.submit(conn, [pending[:4] for pending in batch])
         except Exception as exc:  # noqa: BLE001 - the transaction failed: every request in it gets it
             for *_, future in batch:
                 if not future.done():
@@ -79,12 +80,3 @@ class SubmitBatcher:
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
-
-
-async def _one(
-    conn: asyncpg.Connection, report: ReportIn, province: str, account: str, trace: dict[str, str]
-) -> Outcome | Problem:
-    try:
-        return await store.submit(conn, report, province, account, trace)
-    except Problem as problem:  # a 409 found by a read: the transaction is still sound
-        return problem

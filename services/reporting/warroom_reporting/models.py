@@ -79,8 +79,7 @@ class ReportContent(Strict):
         return value
 
     def content_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return hash_content(self.model_dump(mode="json"))
 
 
 class ReportIn(ReportContent):
@@ -130,3 +129,10 @@ class HistoryEntry(BaseModel):
     at: dt.datetime
     reason: str | None
     changes: dict[str, dict[str, Any]]
+
+
+def hash_content(dumped: dict[str, Any]) -> str:
+    """What tells a resend from a different report under the same id: a hash of the content as
+    `model_dump(mode="json")` gives it."""
+    canonical = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from warroom_reporting.models import (
     Reporter,
     ReportIn,
     Retraction,
+    hash_content,
 )
 from warroom_shared import outbox
 from warroom_shared.events import Envelope, ReportAmended, ReportRetracted, ReportSubmitted
@@ -30,20 +32,42 @@ CONTENT_COLUMNS = (
 )  # fmt: skip
 REPORT_COLUMNS = ("report_id", "version", "status", *CONTENT_COLUMNS, "received_at", "updated_at")
 
+# One statement submits a whole batch: reports, their first history entries and their events.
+# The two list columns travel as comma-joined text (unnest would flatten arrays of arrays);
+# their values are enum codes, which hold no commas.
+_SUBMIT_TYPES = {
+    "report_id": "uuid", "submitted_hash": "text", "programme": "text", "province_code": "text",
+    "district_code": "text", "subdistrict_code": "text", "village_no": "smallint",
+    "activity_date": "date", "fiscal_year": "int", "quarter": "smallint", "dimensions": "text",
+    "stages": "text", "participants": "jsonb", "households": "int", "title": "text",
+    "details": "text", "reported_by": "jsonb", "content": "jsonb", "account": "text",
+    "event_id": "uuid", "subject": "text", "payload": "bytea", "headers": "jsonb",
+}  # fmt: skip
+_LISTS = ("dimensions", "stages")
+_ARRAYS = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_SUBMIT_TYPES.values(), start=1))
 SUBMIT_SQL = f"""
-WITH r AS (
+WITH new AS (
+    SELECT * FROM unnest({_ARRAYS}) AS u({", ".join(_SUBMIT_TYPES)})
+), r AS (
+    -- sorted: two batches holding the same new ids wait for each other, never deadlock
     INSERT INTO reports (report_id, submitted_hash, {", ".join(CONTENT_COLUMNS)})
-    VALUES ($1, $2, {", ".join(f"${i}" for i in range(3, 3 + len(CONTENT_COLUMNS)))})
+    SELECT report_id, submitted_hash, {
+    ", ".join(f"string_to_array({c}, ',')" if c in _LISTS else c for c in CONTENT_COLUMNS)
+}
+    FROM new ORDER BY report_id
     ON CONFLICT (report_id) DO NOTHING
     RETURNING report_id, received_at
 ), h AS (
     INSERT INTO report_history (report_id, version, action, actor, content, at, account)
-    SELECT report_id, 1, 'submitted', $18, $19, received_at, $24 FROM r
+    SELECT r.report_id, 1, 'submitted', new.reported_by, new.content, r.received_at, new.account
+    FROM r JOIN new USING (report_id)
 ), o AS (
-    INSERT INTO outbox (event_id, subject, payload, headers) SELECT $20, $21, $22, $23 FROM r
+    INSERT INTO outbox (event_id, subject, payload, headers)
+    SELECT new.event_id, new.subject, new.payload, new.headers FROM r JOIN new USING (report_id)
 )
-SELECT received_at FROM r
+SELECT report_id, received_at FROM r
 """
+Submission = tuple[ReportIn, str, str, dict[str, str]]  # report, province, account, trace
 
 
 def content_row(content: ReportContent, province_code: str) -> tuple[Any, ...]:
@@ -70,24 +94,66 @@ def submitted_envelope(report: ReportIn, province_code: str) -> Envelope:
 
 
 async def submit(
-    conn: asyncpg.Connection, report: ReportIn, province_code: str, account: str,
-    trace: dict[str, str] | None = None,
-) -> tuple[Receipt, bool]:  # fmt: skip
-    """Store a new report with its event; a resend answers the original receipt (created=False).
-    `account` is who sent it, as authenticated (a token's subject), for the audit trail; `trace`
-    the request's trace headers when not called in its context (group commit)."""
-    headers = {**(trace or {}), **event_headers(report.report_id)}
-    envelope = submitted_envelope(report, province_code)
+    conn: asyncpg.Connection, submissions: Sequence[Submission]
+) -> list[tuple[Receipt, bool] | Problem]:
+    """Store new reports with their events, in one statement; for each submission its receipt
+    and whether it was created, or a 409 when its id was already taken by other content.
+
+    A submission is (report, province, account, trace): `account` is who sent it, as
+    authenticated (a token's subject), for the audit trail; `trace` the request's trace headers
+    (group commit runs outside the request's context). A resend, in this batch or before it,
+    answers the original receipt."""
+    first: dict[uuid.UUID, Submission] = {}
+    for submission in submissions:
+        first.setdefault(submission[0].report_id, submission)
+    rows = [_submit_row(*submission) for submission in first.values()]
+    created = {
+        r["report_id"]: r["received_at"]
+        for r in await conn.fetch(SUBMIT_SQL, *zip(*rows, strict=True))
+    }
+    taken = [rid for rid in first if rid not in created]
+    earlier = {
+        r["report_id"]: r
+        for r in await conn.fetch(
+            "SELECT report_id, submitted_hash, received_at FROM reports "
+            "WHERE report_id = ANY($1::uuid[])",
+            taken,
+        )
+    } if taken else {}  # fmt: skip
+    outcomes: list[tuple[Receipt, bool] | Problem] = []
+    for report, *_ in submissions:
+        rid = report.report_id
+        if rid in created and first[rid][0] is report:
+            outcomes.append((receipt(report, created[rid]), True))
+            continue
+        original = earlier.get(rid)
+        same_hash = original["submitted_hash"] if original else first[rid][0].content_hash()
+        if same_hash != report.content_hash():
+            outcomes.append(Problem(
+                409, "report_id_conflict",
+                f"Report {rid} was already submitted with different content.",
+            ))  # fmt: skip
+        else:
+            at = original["received_at"] if original else created[rid]
+            outcomes.append((receipt(report, at), False))
+    return outcomes
+
+
+def _submit_row(
+    report: ReportIn, province_code: str, account: str, trace: dict[str, str]
+) -> tuple[Any, ...]:
+    """The values of `_SUBMIT_TYPES` for one submission."""
     content = report.model_dump(mode="json")
-    received_at = await conn.fetchval(
-        SUBMIT_SQL,
-        report.report_id, report.content_hash(), *content_row(report, province_code),
-        report.reported_by.model_dump(), content,
-        *outbox.outbox_record(envelope, headers), account,
+    row = content_row(report, province_code)
+    lists = {CONTENT_COLUMNS.index(c): ",".join(row[CONTENT_COLUMNS.index(c)]) for c in _LISTS}
+    event = outbox.outbox_record(
+        submitted_envelope(report, province_code), {**trace, **event_headers(report.report_id)}
+    )
+    return (
+        report.report_id, hash_content(content),
+        *(lists.get(i, value) for i, value in enumerate(row)),
+        content, account, *event,
     )  # fmt: skip
-    if received_at is not None:
-        return receipt(report, received_at), True
-    return await existing_receipt(conn, report), False
 
 
 def receipt(report: ReportIn, received_at: Any) -> Receipt:
@@ -96,19 +162,6 @@ def receipt(report: ReportIn, received_at: Any) -> Receipt:
         report_id=report.report_id, version=1, fiscal_year=period.year, quarter=period.quarter,
         received_at=received_at,
     )  # fmt: skip
-
-
-async def existing_receipt(conn: asyncpg.Connection, report: ReportIn) -> Receipt:
-    row = await conn.fetchrow(
-        "SELECT submitted_hash, received_at FROM reports WHERE report_id = $1", report.report_id
-    )
-    assert row is not None
-    if row["submitted_hash"] != report.content_hash():
-        raise Problem(
-            409, "report_id_conflict",
-            f"Report {report.report_id} was already submitted with different content.",
-        )  # fmt: skip
-    return receipt(report, row["received_at"])
 
 
 async def get(conn: asyncpg.Connection, report_id: uuid.UUID) -> Report | None:
