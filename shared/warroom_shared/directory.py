@@ -24,6 +24,7 @@ class DistrictDirectory:
     def __init__(self) -> None:
         self.districts: dict[str, DirectoryDistrict] = {}
         self._subdistricts: dict[str, frozenset[str]] = {}
+        self._by_province: dict[str, list[DirectoryDistrict]] | None = None  # built when asked
         self.ready = asyncio.Event()
         self._watcher: KeyValue.KeyWatcher | None = None
         self._stopping = False
@@ -35,9 +36,15 @@ class DistrictDirectory:
         return subdistrict_code in self._subdistricts.get(district_code, frozenset())
 
     def in_province(self, province_code: str) -> list[DirectoryDistrict]:
-        return [d for d in self.districts.values() if d.province_code == province_code]
+        """The province's districts (a province-scope query asks on every request)."""
+        if self._by_province is None:
+            self._by_province = {}
+            for d in self.districts.values():
+                self._by_province.setdefault(d.province_code, []).append(d)
+        return list(self._by_province.get(province_code, ()))
 
     def apply(self, key: str, value: bytes | None) -> None:
+        self._by_province = None
         if value is None:
             self.districts.pop(key, None)
             self._subdistricts.pop(key, None)
