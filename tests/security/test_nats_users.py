@@ -182,7 +182,9 @@ async def test_each_service_works_as_its_own_user(
             # A team's event goes out through the registry's relay...
             await teams.create_team(registry_db, "1001", "10", 2568)
             # ...a report's through reporting's relay, into the aggregator's totals...
-            await store.submit(reporting_db, [(ReportIn.model_validate(report()), "10", "test", {})])
+            await store.submit(
+                reporting_db, [(ReportIn.model_validate(report()), "10", "test", {})]
+            )
             await _until(lambda: state.consumer.stats.applied == 1)
             # ...which publishes their new figures to monitors and to its own live stream.
             updates = {(await totals.next_msg(timeout=10)).subject for _ in range(3)}
