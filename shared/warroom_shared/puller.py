@@ -11,8 +11,9 @@ permissions apply, and gathers the answers with a subscription callback instead:
 2. only when that found nothing, a request for one message that waits up to `expires`: the
    first message to arrive ends the wait, so a lone report is not held back to fill a batch.
 
-A status other than those (and 409, a leadership change or a deleted consumer, which a later
-request survives) raises `PullError`. A message arriving after its request was given up on (the
+A request the server ends with 409 (max ack pending reached, a leadership change, the consumer
+deleted) and no message raises `PullError`, as does any other status, so that a caller backs
+off instead of asking again at once. A message arriving after its request was given up on (the
 broker away) is kept for the next fetch, never dropped.
 """
 
@@ -28,7 +29,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import Header, StatusCode
 
 GRACE = 0.5  # seconds past a request's expiry before the client stops waiting for the server
-_ENDS_REQUEST = {StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT, StatusCode.CONFLICT}
+_ENDS_REQUEST = {StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT}
 
 
 class PullError(Exception):
@@ -77,8 +78,8 @@ class Puller:
         await self._nc.publish(self._next, json.dumps(request).encode(), reply=self._inbox)
         with contextlib.suppress(TimeoutError):  # the server away: try again on the next fetch
             await asyncio.wait_for(self._ended.wait(), expires + GRACE)
-        if self._error is not None:
-            error, self._error = self._error, None
+        error, self._error = self._error, None
+        if error is not None and not self._msgs:
             raise PullError(error)
 
     async def _on_msg(self, msg: Msg) -> None:

@@ -85,3 +85,17 @@ async def test_fetch_from_missing_consumer_raises_pull_error(nc: NATS) -> None:
     with pytest.raises(PullError, match="no such consumer"):
         await puller.fetch(10, expires=1)
     assert await puller.stop() == []
+
+
+async def test_fetch_ended_by_consumer_deleted_raises_pull_error(nc: NATS, puller: Puller) -> None:
+    """A waiting request the server ends with 409 and no message (here: its consumer deleted)
+    is an error the caller hears of and backs off from, not an empty answer."""
+
+    async def delete_soon() -> None:
+        await asyncio.sleep(0.3)
+        await nc.jetstream().delete_consumer(STREAM, CONSUMER)
+
+    task = asyncio.create_task(delete_soon())
+    with pytest.raises(PullError, match="409"):
+        await puller.fetch(10, expires=10)
+    await task
