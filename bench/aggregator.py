@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import random
 import time
 import uuid
@@ -24,10 +25,12 @@ import asyncpg
 import geothai
 import httpx
 import nats
+from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from bench import load
 from bench.environment import servers
 from warroom_aggregator import SCHEMA, queries
 from warroom_aggregator.app import create_app
@@ -35,6 +38,7 @@ from warroom_aggregator.prepare import prepare
 from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.topology import CONSUMER, REPORT_SUBJECTS, REPORTS
+from warroom_cli.embedded import serving
 from warroom_registry.prepare import prepare as prepare_registry
 from warroom_registry.settings import RegistrySettings
 from warroom_shared import db
@@ -155,22 +159,15 @@ async def raw_pull_and_ack(nc: NATS, n: int, fetch: str) -> float:
 
 
 @contextlib.asynccontextmanager
-async def aggregator_app(
-    settings: AggregatorSettings, headers: dict[str, str]
-) -> AsyncIterator[httpx.AsyncClient]:
+async def aggregator_app(settings: AggregatorSettings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://bench", headers=headers
-        ) as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
+        yield app
 
 
-async def consumption_rate(client: httpx.AsyncClient, n: int, began: float) -> float:
+async def consumption_rate(app: FastAPI, n: int, began: float) -> float:
     """Events per second from the app's start until its consumer has applied all `n`."""
-    stats = client.app.state.aggregator.consumer.stats  # type: ignore[attr-defined]
+    stats = app.state.aggregator.consumer.stats
     while stats.applied + stats.duplicates + stats.dead_lettered < n:
         await asyncio.sleep(0.05)
     return n / (time.perf_counter() - began)
@@ -240,12 +237,13 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-async def query_latencies(client: httpx.AsyncClient, conn: asyncpg.Connection, n: int) -> None:
-    """Each shape: HTTP in-process (p50, p99), the query function alone, the plain table."""
+async def query_latencies(url: str, token: str, conn: asyncpg.Connection, n: int) -> None:
+    """Each shape: over HTTP to an API-only replica (p50, p99), the query function alone, the
+    plain table."""
     totals: list[float] = []
     print(f"{'query':<22} {'HTTP p50':>9} {'p99':>6} {'SQL p50':>8} {'plain p50':>10}  speed-up")
     for shape in SHAPES:
-        http = await timed(_http(client, shape.url), n // len(SHAPES), warm_up=50)
+        http = await _http(url, token, shape.url, n // len(SHAPES), warm_up=50)
         sql = await timed(_ours(conn, shape), n // len(SHAPES), warm_up=50)
         plain = await timed(_plain(conn, shape), 10, warm_up=1)
         totals += http if shape.by is None else []
@@ -257,11 +255,21 @@ async def query_latencies(client: httpx.AsyncClient, conn: asyncpg.Connection, n
     print(f"GET /v1/totals, all shapes: p50 {pct(totals, 50):.2f} ms, p99 {pct(totals, 99):.2f} ms")
 
 
-def _http(client: httpx.AsyncClient, url: str) -> Callable[[], Awaitable[object]]:
-    async def call() -> None:
-        assert (await client.get(url)).status_code == 200
+async def _http(url: str, token: str, path: str, times: int, warm_up: int) -> list[float]:
+    """Latencies of one GET after another on a keep-alive connection (the lean load client:
+    an HTTP library would add its own cost to every figure)."""
+    request = load.request_bytes(url, path, b"", token, method="GET")
+    await load.run(url, [request] * warm_up, 1, {200})
+    result = await load.run(url, [request] * times, 1, {200})
+    assert result.ok == times, f"{path}: {times - result.ok} answers were not 200"
+    return result.latencies_ms
 
-    return call
+
+async def api_replica_ready(url: str, token: str) -> None:
+    """Wait until the replica has loaded the district directory and answers a query."""
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as c:
+        while (await c.get(SHAPES[-1].url)).status_code != 200:
+            await asyncio.sleep(0.1)
 
 
 def _ours(conn: asyncpg.Connection, shape: Shape) -> Callable[[], Awaitable[object]]:
@@ -302,14 +310,19 @@ async def run(n: int, queries: int) -> None:
         lean = await raw_pull_and_ack(nc, n, "puller")
         print(f"raw pull + ack, warroom Puller    {lean:>10,.0f} events/s")
         began = time.perf_counter()
-        async with aggregator_app(settings, bench_servers.auth) as client:
-            rate = await consumption_rate(client, n, began)
+        async with aggregator_app(settings) as app:
+            rate = await consumption_rate(app, n, began)
             print(f"aggregator into totals            {rate:>10,.0f} events/s  (ratio "
                   f"{rate / raw:.2f} to the baseline, target >= 0.7; {rate / lean:.2f} to the "
                   "Puller's raw rate)")  # fmt: skip
-            buckets = await conn.fetchval("SELECT count(*) FROM totals")
-            print(f"{buckets:,} bucket rows in totals")
-            await query_latencies(client, conn, queries)
+        buckets = await conn.fetchval("SELECT count(*) FROM totals")
+        print(f"{buckets:,} bucket rows in totals")
+        env = {**os.environ, "WARROOM_DATABASE_URL": database_url, "WARROOM_NATS_URL": nats_url,
+               "WARROOM_CONSUMER_ENABLED": "false", "WARROOM_LOG_LEVEL": "WARNING"}  # fmt: skip
+        with serving("warroom_aggregator.app:create_app", env) as url:
+            print(f"queries over HTTP: an API-only replica (uvicorn, 1 worker) at {url}")
+            await api_replica_ready(url, bench_servers.token)
+            await query_latencies(url, bench_servers.token, conn, queries)
         await conn.close()
         info = await js.consumer_info(REPORTS, CONSUMER)
         assert info.num_pending == 0, info

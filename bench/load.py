@@ -36,11 +36,12 @@ class LoadResult:
 
 
 def request_bytes(
-    url: str, path: str, body: bytes, token: str, content_type: str = "application/json"
-) -> bytes:
+    url: str, path: str, body: bytes, token: str, content_type: str = "application/json",
+    method: str = "POST",
+) -> bytes:  # fmt: skip
     host = urlsplit(url).netloc
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
         f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
