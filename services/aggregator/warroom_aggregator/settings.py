@@ -6,7 +6,7 @@ class AggregatorSettings(WarroomSettings):
 
     consumer_enabled: bool = True  # False: an API-only replica (queries and the live stream)
     consumer_workers: int = 3  # concurrent batches per replica: some fetch while others commit
-    batch_size: int = 500
+    batch_size: int = 1000  # bigger batches fold more events into each bucket's one upsert
     fetch_timeout: float = 1.0  # seconds an idle fetch waits; bounds how long a stop takes
     ack_wait: float = 60.0  # seconds; longer than the slowest batch, or it is redelivered mid-way
     max_deliver: int = 5

@@ -48,7 +48,8 @@ def consumer_config(settings: AggregatorSettings) -> ConsumerConfig:
         # A message that keeps failing must not be retried forever; the consumer dead-letters it
         # itself on its last delivery, so the server never drops one silently.
         max_deliver=settings.max_deliver,
-        # Room for every replica's batches in flight (the server default is 1,000).
+        # Room for every replica's batches in flight (the server default is 1,000): 6 replicas
+        # (the HPA's most) x 3 workers x 1,000 messages, with some to spare.
         max_ack_pending=20_000,
     )
 
