@@ -50,10 +50,11 @@ def _watch_directory() -> tuple[str, ...]:
 
 
 def _tail(stream: str, subjects: str) -> tuple[str, ...]:
-    """Follow a stream with an ephemeral pull consumer (`js.pull_subscribe(..., stream=...)`,
-    `AckPolicy.NONE`). Only the create subject that names the consumer: with the unnamed one
-    (`$JS.API.CONSUMER.CREATE.<stream>`, which nats-py's ordered push consumer uses) the
-    server takes the name from the request and would let it reconfigure any consumer."""
+    """Follow a stream with a named pull consumer that expires when idle (`AckPolicy.NONE`,
+    read with `puller.Puller`). Only the create subject that names the consumer: with the
+    unnamed one (`$JS.API.CONSUMER.CREATE.<stream>`, which nats-py's ordered push consumer
+    uses) the server takes the name from the request and would let it reconfigure any
+    consumer."""
     return (
         f"{JS_API}.CONSUMER.CREATE.{stream}.*.{subjects}",
         f"{JS_API}.CONSUMER.MSG.NEXT.{stream}.*",
