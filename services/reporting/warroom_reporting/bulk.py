@@ -12,13 +12,14 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
 
+from warroom_reporting import store as reports
 from warroom_reporting.events import event_headers
 from warroom_reporting.models import ReportIn
 from warroom_reporting.store import CONTENT_COLUMNS, content_row, submitted_envelope
 from warroom_reporting.validation import place_errors
 from warroom_shared import outbox
 from warroom_shared.directory import DistrictDirectory
-from warroom_shared.http import field_errors
+from warroom_shared.http import Problem, field_errors
 from warroom_shared.security.principal import Principal
 
 MAX_LINES = 10_000
@@ -73,27 +74,21 @@ async def store(
     conn: asyncpg.Connection, valid: dict[int, ReportIn], directory: DistrictDirectory,
     account: str,
 ) -> list[LineResult]:  # fmt: skip
-    first: dict[uuid.UUID, int] = {}
-    for number, report in valid.items():
-        first.setdefault(report.report_id, number)
-    batch = {valid[n].report_id: valid[n] for n in first.values()}
+    """Store the valid lines; each is answered as a single submission would be
+    (`reports.answers`): created, a duplicate, or a conflict."""
+    batch: dict[uuid.UUID, ReportIn] = {}
+    for report in valid.values():
+        batch.setdefault(report.report_id, report)
     province = {rid: _province(directory, r) for rid, r in batch.items()}
     async with conn.transaction():
         created = await _insert(conn, batch, province, account)
-        existing = await conn.fetch(
-            "SELECT report_id, submitted_hash FROM reports WHERE report_id = ANY($1::uuid[])",
-            [rid for rid in batch if rid not in created],
-        )
-    hashes = {r["report_id"]: r["submitted_hash"] for r in existing}
+        outcomes = await reports.answers(conn, list(valid.values()), created)
     results = []
-    for number, report in valid.items():
-        rid = report.report_id
-        if rid in created and first[rid] == number:
-            results.append(LineResult(number, "created", rid))
-        else:
-            known = hashes.get(rid) or batch[rid].content_hash()
-            same = known == report.content_hash()
-            results.append(LineResult(number, "duplicate" if same else "conflict", rid))
+    for number, outcome in zip(valid, outcomes, strict=True):
+        status: Status = "conflict" if isinstance(outcome, Problem) else (
+            "created" if outcome[1] else "duplicate"
+        )  # fmt: skip
+        results.append(LineResult(number, status, valid[number].report_id))
     return results
 
 
@@ -106,7 +101,8 @@ def _province(directory: DistrictDirectory, report: ReportIn) -> str:
 async def _insert(
     conn: asyncpg.Connection, batch: dict[uuid.UUID, ReportIn], province: dict[uuid.UUID, str],
     account: str,
-) -> set[uuid.UUID]:  # fmt: skip
+) -> dict[uuid.UUID, Any]:  # fmt: skip
+    """COPY the new reports in; returns those stored (not there already) with `received_at`."""
     columns = ["report_id", "submitted_hash", *CONTENT_COLUMNS]
     await conn.execute(
         f"CREATE TEMP TABLE bulk_reports ON COMMIT DROP AS "
@@ -118,7 +114,7 @@ async def _insert(
         f"INSERT INTO reports ({', '.join(columns)}) SELECT {', '.join(columns)} FROM bulk_reports "
         "ON CONFLICT (report_id) DO NOTHING RETURNING report_id, received_at"
     )
-    created = {r["report_id"]: r["received_at"] for r in rows}
+    created: dict[uuid.UUID, Any] = {r["report_id"]: r["received_at"] for r in rows}
     await conn.copy_records_to_table(
         "report_history",
         columns=["report_id", "version", "action", "actor", "content", "at", "account"],
@@ -132,4 +128,4 @@ async def _insert(
         outbox.outbox_record(submitted_envelope(batch[rid], province[rid]), event_headers(rid))
         for rid in created
     ])  # fmt: skip
-    return set(created)
+    return created

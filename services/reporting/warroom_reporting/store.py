@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -111,6 +111,19 @@ async def submit(
         r["report_id"]: r["received_at"]
         for r in await conn.fetch(SUBMIT_SQL, *zip(*rows, strict=True))
     }
+    return await answers(conn, [report for report, *_ in submissions], created)
+
+
+async def answers(
+    conn: asyncpg.Connection, reports: Sequence[ReportIn], created: Mapping[uuid.UUID, Any]
+) -> list[tuple[Receipt, bool] | Problem]:
+    """What each of a batch's submissions is answered once the batch is stored: `created` holds
+    the ids it stored (each by the first submission naming it), with their `received_at`. A
+    resend, in the batch or before it, gets the original receipt; other content under a taken
+    id, a 409."""
+    first: dict[uuid.UUID, ReportIn] = {}
+    for report in reports:
+        first.setdefault(report.report_id, report)
     taken = [rid for rid in first if rid not in created]
     earlier = {
         r["report_id"]: r
@@ -121,13 +134,13 @@ async def submit(
         )
     } if taken else {}  # fmt: skip
     outcomes: list[tuple[Receipt, bool] | Problem] = []
-    for report, *_ in submissions:
+    for report in reports:
         rid = report.report_id
-        if rid in created and first[rid][0] is report:
+        if rid in created and first[rid] is report:
             outcomes.append((receipt(report, created[rid]), True))
             continue
         original = earlier.get(rid)
-        same_hash = original["submitted_hash"] if original else first[rid][0].content_hash()
+        same_hash = original["submitted_hash"] if original else first[rid].content_hash()
         if same_hash != report.content_hash():
             outcomes.append(Problem(
                 409, "report_id_conflict",
