@@ -8,7 +8,9 @@ Every service answers `/healthz` (alive), `/readyz` (the checks its lifespan plu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import gc
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any, Literal
 
@@ -88,6 +90,27 @@ async def get_asyncapi(_: Annotated[None, Depends(PUBLIC)]) -> dict[str, Any]:
     return asyncapi.document()
 
 
+def frozen_after_start(
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The lifespan, then what it loaded (geography, the district directory, the app itself)
+    moved out of the cyclic garbage collector's reach with `gc.freeze`: a full collection walks
+    every tracked object, and with those in the heap each one paused requests for tens of
+    milliseconds (single-POST p99 65 ms with them, 21-24 ms frozen)."""
+
+    @contextlib.asynccontextmanager
+    async def frozen(app: FastAPI) -> AsyncIterator[None]:
+        async with lifespan(app):
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                gc.unfreeze()
+
+    return frozen
+
+
 def service_app(
     name: str,
     description: str,
@@ -98,7 +121,7 @@ def service_app(
 ) -> FastAPI:
     app = FastAPI(
         title=f"CAST War Room — {name}", version="1.0.0", description=description,
-        lifespan=lifespan,
+        lifespan=frozen_after_start(lifespan),
     )  # fmt: skip
     app.state.guard = Guard(
         TokenVerifier(settings.key_set(), settings.claims()),
