@@ -19,7 +19,7 @@ import nats
 
 from bench import load
 from bench.environment import Servers, servers
-from warroom_cli.embedded import serving
+from bench.serve import balanced_serving
 from warroom_registry.prepare import prepare as prepare_registry
 from warroom_registry.settings import RegistrySettings
 from warroom_reporting.models import ReportIn
@@ -140,15 +140,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--bulk", type=int, default=200_000)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of each server")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of each server")
     args, _ = parser.parse_known_args(argv)
     with servers() as s:
         asyncio.run(prepare(s))
         env = {**os.environ, "WARROOM_DATABASE_URL": s.database_url,
                "WARROOM_NATS_URL": s.nats_url, "WARROOM_LOG_LEVEL": "WARNING"}  # fmt: skip
-        with serving("bench.baseline:create_app", env, args.workers) as url:
+        with balanced_serving("bench.baseline:create_app", env, args.workers) as url:
             base = asyncio.run(single_posts(url, s, args.requests, args.concurrency))
-        with serving("warroom_reporting.app:create_app", env, args.workers) as url:
+        with balanced_serving("warroom_reporting.app:create_app", env, args.workers) as url:
             asyncio.run(wait_ready(url, s))
             real = asyncio.run(single_posts(url, s, args.requests, args.concurrency))
             accepted, published = asyncio.run(bulk(url, s, args.bulk))
