@@ -6,7 +6,6 @@ connection of the pool to it, so services never read each other's tables.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import msgspec
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,16 @@ def migrations_in(package: str) -> list[Migration]:
     ]
 
 
+# msgspec: several times faster than the json module, and each report stores four jsonb values
+_json = msgspec.json.Encoder()
+
+
 def _jsonb_encode(value: Any) -> bytes:
-    return b"\x01" + json.dumps(value, ensure_ascii=False).encode()
+    return b"\x01" + _json.encode(value)  # binary jsonb is a version byte, then the text
 
 
 def _jsonb_decode(data: bytes) -> Any:
-    return json.loads(data[1:])  # binary jsonb is a version byte, then the text
+    return msgspec.json.decode(data[1:])
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
