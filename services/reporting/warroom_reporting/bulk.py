@@ -13,11 +13,10 @@ import asyncpg
 from pydantic import TypeAdapter, ValidationError
 
 from warroom_reporting import store as reports
-from warroom_reporting.events import event_headers
 from warroom_reporting.models import ReportIn
-from warroom_reporting.store import CONTENT_COLUMNS, content_row, submitted_envelope
+from warroom_reporting.store import CONTENT_COLUMNS, new_report
 from warroom_reporting.validation import place_errors
-from warroom_shared import outbox
+from warroom_shared import outbox, tracing
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.http import Problem, field_errors
 from warroom_shared.security.principal import Principal
@@ -108,7 +107,9 @@ async def _insert(
         f"CREATE TEMP TABLE bulk_reports ON COMMIT DROP AS "
         f"SELECT {', '.join(columns)} FROM reports WITH NO DATA"
     )
-    records = [(rid, r.content_hash(), *content_row(r, province[rid])) for rid, r in batch.items()]
+    trace = tracing.propagation_headers()
+    new = {rid: new_report(r, province[rid], trace) for rid, r in batch.items()}
+    records = [(rid, n.submitted_hash, *n.row) for rid, n in new.items()]
     await conn.copy_records_to_table("bulk_reports", columns=columns, records=records)
     rows = await conn.fetch(
         f"INSERT INTO reports ({', '.join(columns)}) SELECT {', '.join(columns)} FROM bulk_reports "
@@ -119,13 +120,9 @@ async def _insert(
         "report_history",
         columns=["report_id", "version", "action", "actor", "content", "at", "account"],
         records=[
-            (rid, 1, "submitted", batch[rid].reported_by.model_dump(),
-             batch[rid].model_dump(mode="json"), at, account)
+            (rid, 1, "submitted", new[rid].content["reported_by"], new[rid].content, at, account)
             for rid, at in created.items()
         ],
     )  # fmt: skip
-    await outbox.enqueue_many(conn, [
-        outbox.outbox_record(submitted_envelope(batch[rid], province[rid]), event_headers(rid))
-        for rid in created
-    ])  # fmt: skip
+    await outbox.enqueue_many(conn, [new[rid].event for rid in created])
     return created

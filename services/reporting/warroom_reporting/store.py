@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -44,6 +44,7 @@ _SUBMIT_TYPES = {
     "event_id": "uuid", "subject": "text", "payload": "bytea", "headers": "jsonb",
 }  # fmt: skip
 _LISTS = ("dimensions", "stages")
+_LIST_POSITIONS = frozenset(CONTENT_COLUMNS.index(c) for c in _LISTS)
 _ARRAYS = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_SUBMIT_TYPES.values(), start=1))
 SUBMIT_SQL = f"""
 WITH new AS (
@@ -70,16 +71,39 @@ SELECT report_id, received_at FROM r
 Submission = tuple[ReportIn, str, str, dict[str, str]]  # report, province, account, trace
 
 
-def content_row(content: ReportContent, province_code: str) -> tuple[Any, ...]:
-    """The values of CONTENT_COLUMNS for a report's content."""
+def content_row(
+    content: ReportContent, province_code: str, dumped: Mapping[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """The values of CONTENT_COLUMNS for a report's content (`dumped`: its
+    `model_dump(mode="json")`, when the caller has it already)."""
     period = fiscal_period(content.activity_date)
+    plain = dumped if dumped is not None else content.model_dump(mode="json")
     return (
         content.programme.value, province_code, content.district_code, content.subdistrict_code,
         content.village_no, content.activity_date, period.year, period.quarter,
-        [d.value for d in content.dimensions], [s.value for s in content.stages],
-        content.participants.model_dump(), content.households, content.title, content.details,
-        content.reported_by.model_dump(),
+        plain["dimensions"], plain["stages"], plain["participants"], content.households,
+        content.title, content.details, plain["reported_by"],
     )  # fmt: skip
+
+
+class NewReport(NamedTuple):
+    """What storing a new report writes, worked out once: its row (CONTENT_COLUMNS), its
+    content as its first history entry keeps it, and its outbox event."""
+
+    report_id: uuid.UUID
+    submitted_hash: str
+    row: tuple[Any, ...]
+    content: dict[str, Any]
+    event: tuple[object, ...]
+
+
+def new_report(report: ReportIn, province_code: str, trace: Mapping[str, str]) -> NewReport:
+    """`trace`: the trace headers of the request that sent it, for its event."""
+    content = report.model_dump(mode="json")
+    headers = {**trace, **event_headers(report.report_id)}
+    event = outbox.outbox_record(submitted_envelope(report, province_code), headers)
+    row = content_row(report, province_code, content)
+    return NewReport(report.report_id, hash_content(content), row, content, event)
 
 
 def submitted_envelope(report: ReportIn, province_code: str) -> Envelope:
@@ -106,7 +130,10 @@ async def submit(
     first: dict[uuid.UUID, Submission] = {}
     for submission in submissions:
         first.setdefault(submission[0].report_id, submission)
-    rows = [_submit_row(*submission) for submission in first.values()]
+    rows = [
+        _submit_row(new_report(report, province, trace), account)
+        for report, province, account, trace in first.values()
+    ]
     created = {
         r["report_id"]: r["received_at"]
         for r in await conn.fetch(SUBMIT_SQL, *zip(*rows, strict=True))
@@ -152,21 +179,10 @@ async def answers(
     return outcomes
 
 
-def _submit_row(
-    report: ReportIn, province_code: str, account: str, trace: dict[str, str]
-) -> tuple[Any, ...]:
-    """The values of `_SUBMIT_TYPES` for one submission."""
-    content = report.model_dump(mode="json")
-    row = content_row(report, province_code)
-    lists = {CONTENT_COLUMNS.index(c): ",".join(row[CONTENT_COLUMNS.index(c)]) for c in _LISTS}
-    event = outbox.outbox_record(
-        submitted_envelope(report, province_code), {**trace, **event_headers(report.report_id)}
-    )
-    return (
-        report.report_id, hash_content(content),
-        *(lists.get(i, value) for i, value in enumerate(row)),
-        content, account, *event,
-    )  # fmt: skip
+def _submit_row(new: NewReport, account: str) -> tuple[Any, ...]:
+    """The values of `_SUBMIT_TYPES` for one new report."""
+    row = (",".join(v) if i in _LIST_POSITIONS else v for i, v in enumerate(new.row))
+    return (new.report_id, new.submitted_hash, *row, new.content, account, *new.event)
 
 
 def receipt(report: ReportIn, received_at: Any) -> Receipt:
