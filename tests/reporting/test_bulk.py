@@ -1,8 +1,13 @@
+import asyncio
 import json
 
 import httpx
 
+from tests.utils.auth import bearer
 from tests.utils.factories import report
+from tests.utils.processes import service_env
+from warroom_cli.embedded import serving
+from warroom_reporting.settings import ReportingSettings
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
@@ -69,3 +74,27 @@ async def test_bulk_limits(reporting: httpx.AsyncClient) -> None:
         "/v1/reports:bulk", content=ndjson(report(district_code="9999")), headers=NDJSON
     )
     assert unknown.json()["results"][0]["fields"][0]["field"] == "district_code"
+
+
+async def test_replicas_importing_the_same_reports_at_once_store_each_once(
+    reporting_settings: ReportingSettings,
+) -> None:
+    """Two replicas import overlapping files at the same moment, in opposite orders: each
+    report is created by one of them and is a duplicate in the other; no request fails (on a
+    deadlock, say)."""
+    bodies = [report() for _ in range(5000)]
+    env = service_env(reporting_settings.database_url, reporting_settings.nats_url)
+    factory = "warroom_reporting.app:create_app"
+    with serving(factory, env) as one, serving(factory, env) as two:
+        async with httpx.AsyncClient(headers=bearer(), timeout=60) as client:
+            for url in (one, two):
+                while (await client.post(f"{url}/v1/reports", json={})).status_code == 503:
+                    await asyncio.sleep(0.1)  # the directory is still loading
+            answers = await asyncio.gather(*(
+                client.post(f"{url}/v1/reports:bulk", content=ndjson(*order), headers=NDJSON)
+                for url, order in ((one, bodies), (two, bodies[::-1]))
+            ))  # fmt: skip
+    assert [a.status_code for a in answers] == [200, 200], answers[0].text[:300]
+    tallies = [a.json() for a in answers]
+    assert sum(t["created"] for t in tallies) == 5000
+    assert [t["created"] + t["duplicate"] for t in tallies] == [5000, 5000]

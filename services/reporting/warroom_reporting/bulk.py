@@ -113,7 +113,8 @@ async def _insert(
     await conn.copy_records_to_table("bulk_reports", columns=columns, records=records)
     rows = await conn.fetch(
         f"INSERT INTO reports ({', '.join(columns)}) SELECT {', '.join(columns)} FROM bulk_reports "
-        "ON CONFLICT (report_id) DO NOTHING RETURNING report_id, received_at"
+        # sorted, as group commit: two imports holding the same ids wait, never deadlock
+        "ORDER BY report_id ON CONFLICT (report_id) DO NOTHING RETURNING report_id, received_at"
     )
     created: dict[uuid.UUID, Any] = {r["report_id"]: r["received_at"] for r in rows}
     await conn.copy_records_to_table(
