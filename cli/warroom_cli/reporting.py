@@ -8,6 +8,7 @@ import json
 import signal
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -92,34 +93,44 @@ def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON or CSV")],
     url: Annotated[str, typer.Option(help="The reporting service")] = "http://127.0.0.1:8002",
     chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Lines a request")] = 2000,
+    parallel: Annotated[
+        int, typer.Option(min=1, max=16, help="Requests in flight (replicas share them)")
+    ] = 4,
     token: TokenOption = None,
 ) -> None:
     """Send a file of reports in chunks; rerunning it creates no duplicates."""
     tally = {"created": 0, "duplicate": 0, "conflict": 0, "refused": 0}
-    refusals: list[str] = []
+    refusals: list[tuple[int, str]] = []
     lines = list(ndjson_lines(file))
     headers = bearer(token)
     with (
-        httpx.Client(base_url=url, timeout=120, headers=headers) as client,
+        httpx.Client(
+            base_url=url, timeout=120, headers=headers,
+            limits=httpx.Limits(max_connections=parallel),
+        ) as client,
+        ThreadPoolExecutor(parallel) as pool,
         Progress() as progress,
-    ):
+    ):  # fmt: skip
         task = progress.add_task(f"importing {file.name}", total=len(lines))
-        for start in range(0, len(lines), chunk):
-            part = lines[start : start + chunk]
+
+        def send(start: int) -> tuple[int, dict[str, Any]]:
             r = client.post(
-                "/v1/reports:bulk", content=b"\n".join(part),
+                "/v1/reports:bulk", content=b"\n".join(lines[start : start + chunk]),
                 headers={"Content-Type": "application/x-ndjson"},
             )  # fmt: skip
             r.raise_for_status()
-            answer = r.json()
+            return start, r.json()
+
+        for done in as_completed([pool.submit(send, s) for s in range(0, len(lines), chunk)]):
+            start, answer = done.result()
             for key in tally:
                 tally[key] += answer[key]
             refusals += [
-                f"line {start + res['line']}: {res['status']} {res.get('fields', '')}"
+                (start + res["line"], f"{res['status']} {res.get('fields', '')}")
                 for res in answer["results"] if res["status"] in ("refused", "conflict")
             ]  # fmt: skip
-            progress.advance(task, len(part))
-    for refusal in refusals[:50]:
-        typer.echo(refusal, err=True)
+            progress.advance(task, min(chunk, len(lines) - start))
+    for line, refusal in sorted(refusals)[:50]:
+        typer.echo(f"line {line}: {refusal}", err=True)
     typer.echo(", ".join(f"{v} {k}" for k, v in tally.items()))
     raise typer.Exit(1 if refusals else 0)
