@@ -1,8 +1,8 @@
 """Group commit for single submissions: reports posted at the same moment share a transaction.
 
 Each POST still gets its own answer (created, the original receipt, or 409), but a handful of
-committers turn a burst of concurrent POSTs into a few transactions of one statement each
-(`store.submit`) instead of a transaction each.
+committers turn a burst of concurrent POSTs into a few statements (`store.submit`: one statement
+stores a whole batch, atomic on its own) instead of a transaction each.
 """
 
 from __future__ import annotations
@@ -58,21 +58,27 @@ class SubmitBatcher:
             if not self._pending:
                 return
             if len(self._pending) < self._max_batch:
-                await asyncio.sleep(self._linger)  # let a burst gather into one transaction
+                await asyncio.sleep(self._linger)  # let a burst gather into one statement
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
-            if batch:
-                await self._commit(batch)
+            if not batch:
+                continue
+            try:
+                async with self._pool.acquire() as conn:
+                    outcomes = await store.submit(conn, [pending[:4] for pending in batch])
+            except Exception as exc:  # noqa: BLE001 - the statement failed: every request in it gets it
+                self._fail(batch, exc)
+                continue
+            self._answer(batch, outcomes)
 
-    async def _commit(self, batch: list[Pending]) -> None:
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                outcomes = await store.submit(conn, [pending[:4] for pending in batch])
-        except Exception as exc:  # noqa: BLE001 - the transaction failed: every request in it gets it
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+    @staticmethod
+    def _fail(batch: list[Pending], exc: Exception) -> None:
+        for *_, future in batch:
+            if not future.done():
+                future.set_exception(exc)
+
+    @staticmethod
+    def _answer(batch: list[Pending], outcomes: list[Outcome | Problem]) -> None:
         for (*_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the client went away; its report is stored all the same
                 continue
