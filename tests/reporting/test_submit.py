@@ -207,3 +207,26 @@ async def test_submit_batch_answers_each_submission_and_stores_each_report_once(
     )
     assert {r["account"] for r in history} == {"officer"}
     assert dimensions == [d.value for d in a.dimensions]
+
+
+async def test_submit_report_when_database_connections_drop_answers_503_then_recovers(
+    reporting: httpx.AsyncClient, database_url: str
+) -> None:
+    """The database ends the service's connections (a restart, a failover): requests that were
+    using them answer 503 with Retry-After, never 500, and the next ones are stored."""
+    assert (await reporting.post("/v1/reports", json=report())).status_code == 201
+    admin = await asyncpg.connect(database_url)
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    assert ended > 0
+    statuses = [(await reporting.post("/v1/reports", json=report())) for _ in range(12)]
+    assert {r.status_code for r in statuses} <= {201, 503}, [r.text for r in statuses]
+    for refused in (r for r in statuses if r.status_code == 503):
+        assert refused.json()["error"]["code"] == "database_unavailable"
+        assert refused.headers["Retry-After"] == "1"
+    assert statuses[-1].status_code == 201
