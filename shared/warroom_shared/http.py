@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,6 +26,7 @@ from warroom_shared.logging import request_id as request_id_var
 from warroom_shared.metrics import Metrics, MetricsMiddleware
 
 JSON = "application/json"
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
@@ -104,6 +107,24 @@ async def _on_http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return problem_response(exc.status_code, code, str(exc.detail), exc.headers)
+
+
+# The database cannot be reached or ended the connection (a restart, a failover, too many
+# clients): the request may succeed if sent again, so 503 with Retry-After rather than a 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+async def _on_database_unavailable(_: Request, exc: Exception) -> Response:
+    log.warning("database unavailable: %s", exc)
+    return problem_response(
+        503, "database_unavailable", "The database cannot be reached; try again shortly.",
+        headers={"Retry-After": "1"},
+    )  # fmt: skip
 
 
 async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
@@ -249,6 +270,8 @@ def install_common(
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected_error)
     app.add_middleware(LimitsMiddleware, max_bytes=max_body_bytes, overrides=overrides)
     if metrics is not None:  # outside the limits, so their 413 and 415 are counted too
