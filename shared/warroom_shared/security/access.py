@@ -12,13 +12,13 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import limits
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
@@ -31,11 +31,7 @@ EVERYONE = tuple(AccessRole)
 READERS = (ADMIN, NATIONAL_VIEWER, PROVINCE_OFFICER, DISTRICT_OFFICER)  # reports and teams
 REALM = 'Bearer realm="warroom"'
 
-bearer = HTTPBearer(
-    auto_error=False,
-    description="A JWT from the identity provider (or `warroom token` on the embedded default)",
-)
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+BEARER = "A JWT from the identity provider (or `warroom token` on the embedded default)"
 
 
 class RateLimit:
@@ -89,27 +85,30 @@ def area_filters(
     return district or principal.district, principal.province
 
 
-class Allow:
-    """The roles that may call a route; the caller's `Principal` is the dependency's value."""
+class Allow(HTTPBearer):
+    """The roles that may call a route; the caller's `Principal` is the dependency's value.
+
+    It is the route's bearer scheme itself (one `HTTPBearer` in the OpenAPI document), so
+    FastAPI resolves one dependency per request, not a rule and a scheme beneath it."""
 
     anonymous = False
 
     def __init__(self, *roles: AccessRole) -> None:
+        super().__init__(scheme_name="HTTPBearer", description=BEARER, auto_error=False)
         self.roles = frozenset(roles)
 
     def describe(self) -> dict[str, Any]:
         ordered = [r.value for r in AccessRole if r in self.roles]
         return {"public": False, "anonymous": self.anonymous, "roles": ordered}
 
-    async def __call__(self, request: Request, credentials: Credentials) -> Principal:
-        principal = await self._principal(request, credentials)
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        principal = await self._principal(request)
         if principal is None:
             raise unauthenticated()
         return principal
 
-    async def _principal(
-        self, request: Request, credentials: HTTPAuthorizationCredentials | None
-    ) -> Principal | None:
+    async def _principal(self, request: Request) -> Principal | None:
+        credentials = await super().__call__(request)
         guard: Guard = request.app.state.guard
         address = f"ip:{request.client.host if request.client else ''}"
         if credentials is None:
@@ -133,10 +132,8 @@ class AllowAnonymous(Allow):
 
     anonymous = True
 
-    async def __call__(  # type: ignore[override]
-        self, request: Request, credentials: Credentials
-    ) -> Principal | None:
-        return await self._principal(request, credentials)
+    async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
+        return await self._principal(request)
 
 
 class Public:
