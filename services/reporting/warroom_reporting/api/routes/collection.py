@@ -96,7 +96,7 @@ async def submit_reports_bulk(
     lines = (await request.body()).splitlines()
     if len(lines) > bulk.MAX_LINES:
         raise Problem(413, "too_many_lines", f"Send at most {bulk.MAX_LINES} lines a request.")
-    refused, valid = bulk.parse(lines, directory, principal)
+    refused, valid = await bulk.parse(lines, directory, principal)
     stored = await bulk.store(conn, valid, directory, principal.subject) if valid else []
     results = sorted(refused + stored, key=lambda r: r.line)
     tally = Counter(r.status for r in results)
