@@ -138,16 +138,20 @@ async def submit(
         r["report_id"]: r["received_at"]
         for r in await conn.fetch(SUBMIT_SQL, *zip(*rows, strict=True))
     }
-    return await answers(conn, [report for report, *_ in submissions], created)
+    reports = [report for report, *_ in submissions]
+    return [
+        outcome if isinstance(outcome, Problem) else (receipt(report, outcome[0]), outcome[1])
+        for report, outcome in zip(reports, await answers(conn, reports, created), strict=True)
+    ]
 
 
 async def answers(
     conn: asyncpg.Connection, reports: Sequence[ReportIn], created: Mapping[uuid.UUID, Any]
-) -> list[tuple[Receipt, bool] | Problem]:
+) -> list[tuple[Any, bool] | Problem]:
     """What each of a batch's submissions is answered once the batch is stored: `created` holds
-    the ids it stored (each by the first submission naming it), with their `received_at`. A
-    resend, in the batch or before it, gets the original receipt; other content under a taken
-    id, a 409."""
+    the ids it stored (each by the first submission naming it), with their `received_at`. Each
+    gets its report's `received_at` and whether it created it: a resend, in the batch or before
+    it, is the original report; other content under a taken id, a 409."""
     first: dict[uuid.UUID, ReportIn] = {}
     for report in reports:
         first.setdefault(report.report_id, report)
@@ -160,11 +164,11 @@ async def answers(
             taken,
         )
     } if taken else {}  # fmt: skip
-    outcomes: list[tuple[Receipt, bool] | Problem] = []
+    outcomes: list[tuple[Any, bool] | Problem] = []
     for report in reports:
         rid = report.report_id
         if rid in created and first[rid] is report:
-            outcomes.append((receipt(report, created[rid]), True))
+            outcomes.append((created[rid], True))
             continue
         original = earlier.get(rid)
         same_hash = original["submitted_hash"] if original else first[rid].content_hash()
@@ -174,8 +178,7 @@ async def answers(
                 f"Report {rid} was already submitted with different content.",
             ))  # fmt: skip
         else:
-            at = original["received_at"] if original else created[rid]
-            outcomes.append((receipt(report, at), False))
+            outcomes.append((original["received_at"] if original else created[rid], False))
     return outcomes
 
 
