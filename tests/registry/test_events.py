@@ -49,9 +49,14 @@ async def test_team_events_reach_jetstream_without_personal_data(
 
 
 async def test_district_directory_is_published_to_kv(registry: httpx.AsyncClient, nc: NATS) -> None:
-    kv = await nc.jetstream().key_value(DISTRICTS_BUCKET.bucket)
-    keys = await kv.keys()
+    js = nc.jetstream()
+    kv = await js.key_value(DISTRICTS_BUCKET.bucket)
+    # The bucket's subjects, read from the stream: nats-py's `kv.keys()` can find its watch
+    # caught up before the first key arrives, and answer "no keys" for a full bucket.
+    info = await js.stream_info(f"KV_{DISTRICTS_BUCKET.bucket}", subjects_filter=">")
+    keys = {s.removeprefix(f"$KV.{DISTRICTS_BUCKET.bucket}.") for s in info.state.subjects or {}}
     assert len(keys) == 928
+    assert "1001" in keys
     entry = DirectoryDistrict.model_validate_json((await kv.get("1001")).value or b"")
     assert entry.province_code == "10"
     assert entry.kind == "khet"
