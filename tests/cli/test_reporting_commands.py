@@ -41,6 +41,15 @@ def test_csv_report_derives_stable_id() -> None:
     assert csv_report({**row, "title": "other"})["report_id"] != first["report_id"]
 
 
+async def _directory_loaded(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, headers=bearer()) as client:
+        async with asyncio.timeout(15):
+            while (
+                await client.post("/v1/reports", json=report(district_code="9999"))
+            ).status_code == 503:
+                await asyncio.sleep(0.1)  # the directory is still loading
+
+
 async def _stream_count(nc: NATS) -> int:
     return int((await nc.jetstream().stream_info("REPORTS")).state.messages)
 
@@ -55,12 +64,7 @@ async def test_import_through_separate_relay(
     sheet = tmp_path / "reports.csv"
     _write_csv(sheet, [{}] * 30)
     with serving("warroom_reporting.app:create_app", env) as url, warroom("relay", env=env):
-        async with httpx.AsyncClient(base_url=url, headers=bearer()) as client:
-            async with asyncio.timeout(15):
-                while (
-                    await client.post("/v1/reports", json=report(district_code="9999"))
-                ).status_code == 503:
-                    await asyncio.sleep(0.1)  # the directory is still loading
+        await _directory_loaded(url)
         for path, count in ((ndjson, 120), (sheet, 30)):
             first = subprocess.run([WARROOM, "import", str(path), "--url", url, "--chunk", "50"],
                                    env=env, capture_output=True, text=True, check=False)  # fmt: skip
@@ -73,3 +77,26 @@ async def test_import_through_separate_relay(
             while await _stream_count(nc) < 150:
                 await asyncio.sleep(0.1)
     assert await _stream_count(nc) == 150
+
+
+async def test_import_in_parallel_chunks_tallies_and_names_refused_lines_in_order(
+    reporting_settings: ReportingSettings, tmp_path: Path
+) -> None:
+    """Chunks answered in any order still add up, and refusals name their lines in the file."""
+    env = service_env(reporting_settings.database_url, reporting_settings.nats_url)
+    lines = [json.dumps(report()) for _ in range(40)]
+    lines[32] = json.dumps(report(households=-1))  # line 33
+    lines[6] = "{broken"  # line 7
+    ndjson = tmp_path / "reports.ndjson"
+    ndjson.write_text("\n".join(lines) + "\n")
+    with serving("warroom_reporting.app:create_app", env) as url:
+        await _directory_loaded(url)
+        done = subprocess.run(
+            [WARROOM, "import", str(ndjson), "--url", url, "--chunk", "5", "--parallel", "4"],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert "38 created, 0 duplicate, 0 conflict, 2 refused" in done.stdout
+    refused = [line for line in done.stderr.splitlines() if line.startswith("line ")]
+    assert [line.split(":")[0] for line in refused] == ["line 7", "line 33"]
+    assert "households" in refused[1]
