@@ -34,6 +34,7 @@ class WarroomSettings(BaseSettings):
     # Bearer tokens: the identity provider's JWKS URL, or a JWKS file (the embedded default's).
     auth_jwks_url: str | None = None
     auth_jwks_file: Path | None = None
+    auth_jwks_refresh: float = 300.0  # seconds: a key the provider removed is refused after this
     auth_issuer: str | None = None  # the `iss` tokens must carry; the embedded default's if unset
     auth_audience: str = AUDIENCE
     auth_role_claim: str = "warroom_role"  # dotted paths into the token's claims
@@ -65,7 +66,9 @@ class WarroomSettings(BaseSettings):
                 "No token keys: set WARROOM_AUTH_JWKS_URL to the identity provider's JWKS, "
                 "or WARROOM_AUTH_JWKS_FILE (`warroom up` makes one)."
             )
-        return KeySet(url=self.auth_jwks_url, file=self.auth_jwks_file)
+        return KeySet(
+            url=self.auth_jwks_url, file=self.auth_jwks_file, refresh=self.auth_jwks_refresh
+        )
 
     def claims(self) -> Claims:
         return Claims(

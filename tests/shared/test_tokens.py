@@ -1,8 +1,10 @@
-"""Keys from an identity provider's JWKS URL, served over real HTTP: rotation is followed, and
-made-up key ids do not make the services fetch the keys again and again."""
+"""Keys from an identity provider's JWKS URL, served over real HTTP: rotation is followed both
+ways (new keys trusted, removed keys refused), and made-up key ids do not make the services fetch
+the keys again and again."""
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
 import threading
@@ -20,6 +22,7 @@ from warroom_shared.security.tokens import (
     KeySet,
     TokenVerifier,
 )
+from warroom_shared.settings import WarroomSettings
 
 
 class Provider:
@@ -92,3 +95,51 @@ async def test_unknown_key_ids_are_refused_without_fetching_the_keys_each_time(
 
     assert fetched >= 1
     assert provider.fetches == fetched  # within the cooldown: no fetch per made-up kid
+
+
+async def test_keys_the_provider_removed_are_refused_within_the_refresh_interval(
+    provider: Provider, tmp_path: Path
+) -> None:
+    compromised, kept = DevKeys(tmp_path / "gone").ensure(), DevKeys(tmp_path / "kept").ensure()
+    provider.keys = [compromised, kept]
+    settings = WarroomSettings(
+        auth_jwks_url=provider.url, auth_jwks_file=None, auth_jwks_refresh=0.2
+    )
+    verifier = TokenVerifier(settings.key_set(), Claims(DEV_ISSUER))
+    stolen = compromised.mint(AccessRole.ADMIN, subject="thief")
+    good = kept.mint(AccessRole.MONITOR, subject="m")
+    assert await verifier.principal(stolen) == Principal("thief", AccessRole.ADMIN)  # remembered
+    assert await verifier.principal(good) == Principal("m", AccessRole.MONITOR)
+
+    provider.keys = [kept]  # the provider drops the compromised key
+    async with asyncio.timeout(5):  # well within: the interval is 0.2 s
+        while await _accepted(verifier, stolen):
+            await asyncio.sleep(0.05)
+
+    with pytest.raises(InvalidToken, match="unknown key id"):
+        await verifier.principal(stolen)
+    assert await verifier.principal(good) == Principal("m", AccessRole.MONITOR)
+
+
+async def test_keys_in_hand_stay_while_the_provider_cannot_be_reached(
+    provider: Provider, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    signer = DevKeys(tmp_path / "k").ensure()
+    provider.keys = [signer]
+    keys = KeySet(url=provider.url, refresh=0, cooldown=0)  # every check fetches the keys
+    first = await _principal(keys, signer.mint(AccessRole.MONITOR, subject="m"))
+    provider.server.shutdown()  # the provider goes down: the keys fetched before stay trusted
+    provider.server.server_close()
+
+    again = await _principal(keys, signer.mint(AccessRole.MONITOR, subject="m"))
+
+    assert first == again == Principal("m", AccessRole.MONITOR)
+    assert "the JWKS could not be fetched" in caplog.text
+
+
+async def _accepted(verifier: TokenVerifier, token: str) -> bool:
+    try:
+        await verifier.principal(token)
+    except InvalidToken:
+        return False
+    return True

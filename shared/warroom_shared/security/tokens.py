@@ -2,7 +2,8 @@
 
 The keys come from an identity provider's JWKS URL (Keycloak, for example) or, on the embedded
 default, from a key pair the platform generates on first start (`DevKeys`). Verified tokens are
-remembered until they expire, so a busy client costs one signature check, not one per request.
+remembered until they expire or their key leaves the provider's set, so a busy client costs one
+signature check, not one per request.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,6 +29,8 @@ from warroom_shared.security.principal import AREA_DIGITS, AccessRole, Principal
 DEV_ISSUER = "warroom-embedded"
 AUDIENCE = "warroom"
 ALGORITHM = "ES256"
+
+log = logging.getLogger(__name__)
 
 
 class InvalidToken(Exception):
@@ -44,57 +49,97 @@ class Claims:
 
 
 class KeySet:
-    """Public keys by key id, from a JWKS file (read once) or URL: fetched again when a token
-    names a new kid (the provider rotated its keys), at most once per `cooldown` seconds, so
-    tokens with made-up kids cannot make us hammer the provider."""
+    """Public keys by key id, from a JWKS file (read once) or URL.
+
+    From a URL the set follows the provider both ways: it is fetched again every `refresh`
+    seconds, so a key the provider removed (after a compromise, say) stops being trusted within
+    that time, and at once when a token names a new kid (the provider rotated its keys), at most
+    once per `cooldown` seconds, so tokens with made-up kids cannot make us hammer the provider.
+    If the provider cannot be reached the keys in hand stay, tried again after `cooldown`."""
 
     def __init__(
-        self, *, url: str | None = None, file: Path | None = None, cooldown: float = 30.0
-    ) -> None:
+        self, *, url: str | None = None, file: Path | None = None, refresh: float = 300.0,
+        cooldown: float = 30.0,
+    ) -> None:  # fmt: skip
         if (url is None) == (file is None):
             raise ValueError("give the JWKS as a URL or as a file, not both")
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._client = (
-            jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, cooldown_duration=cooldown)
-            if url
-            else None
-        )
+        self._refresh, self._cooldown = refresh, cooldown
+        # Only PyJWKClient's download: its cache would block a request on the network when it
+        # expires, and its per-kid cache never forgets a key.
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=10) if url else None
+        self._due = 0.0  # time.monotonic() when the set is fetched again
+        self._tried = -math.inf  # time.monotonic() of the last fetch, whatever came of it
+        self._lock = asyncio.Lock()
         if file is not None:
-            for key in jwt.PyJWKSet.from_json(file.read_text()).keys:
-                self._keys[key.key_id or ""] = key
+            self._keys = _by_kid(jwt.PyJWKSet.from_json(file.read_text()))
+            self._due = math.inf
 
     async def key(self, kid: str) -> jwt.PyJWK:
+        await self._follow()
         found = self._keys.get(kid)
-        if found is not None:
-            return found
-        if self._client is None:
+        if found is None and self._client is not None:
+            found = await self._fetch_for(kid)
+        if found is None:
             raise InvalidToken(f"unknown key id {kid!r}")
-        try:  # the identity provider may have rotated its keys: fetch (blocking) off the loop
-            found = await asyncio.to_thread(self._client.get_signing_key, kid)
-        except jwt.PyJWKClientError as exc:
-            raise InvalidToken(str(exc)) from exc
-        self._keys[kid] = found
         return found
+
+    async def has(self, kid: str) -> bool:
+        """Whether the provider still lists the key (a remembered token is dropped if not)."""
+        await self._follow()
+        return kid in self._keys
+
+    async def _follow(self) -> None:
+        if time.monotonic() < self._due:
+            return
+        async with self._lock:
+            if time.monotonic() >= self._due:  # another request may have fetched meanwhile
+                await self._fetch()
+
+    async def _fetch_for(self, kid: str) -> jwt.PyJWK | None:
+        async with self._lock:
+            if kid not in self._keys and time.monotonic() - self._tried >= self._cooldown:
+                await self._fetch()
+        return self._keys.get(kid)
+
+    async def _fetch(self) -> None:
+        assert self._client is not None
+        self._tried = time.monotonic()
+        try:  # urllib blocks: off the event loop
+            fetched = await asyncio.to_thread(self._client.get_jwk_set)
+        except (jwt.PyJWTError, OSError, ValueError) as exc:
+            log.warning("keeping the keys in hand: the JWKS could not be fetched: %s", exc)
+            self._due = time.monotonic() + self._cooldown
+            return
+        self._keys = _by_kid(fetched)
+        self._due = time.monotonic() + self._refresh
+
+
+def _by_kid(keys: jwt.PyJWKSet) -> dict[str, jwt.PyJWK]:
+    return {key.key_id or "": key for key in keys.keys}
 
 
 class TokenVerifier:
     def __init__(self, keys: KeySet, claims: Claims, cache_size: int = 10_000) -> None:
         self.keys, self.claims = keys, claims
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._cache: dict[str, tuple[Principal, float, str]] = {}  # principal, exp, kid
         self._cache_size = cache_size
 
     async def principal(self, token: str) -> Principal:
         cached = self._cache.get(token)
-        if cached is not None and cached[1] > time.time():
-            return cached[0]
-        payload = await self._decode(token)
+        if cached is not None:
+            principal, expires, kid = cached
+            if expires > time.time() and await self.keys.has(kid):
+                return principal
+            del self._cache[token]  # expired, or its key is no longer the provider's
+        kid, payload = await self._decode(token)
         principal = principal_of(payload, self.claims)
         if len(self._cache) >= self._cache_size:
             self._cache.clear()  # crude but bounded; a full cache only costs re-verification
-        self._cache[token] = (principal, float(payload["exp"]))
+        self._cache[token] = (principal, float(payload["exp"]), kid)
         return principal
 
-    async def _decode(self, token: str) -> dict[str, Any]:
+    async def _decode(self, token: str) -> tuple[str, dict[str, Any]]:
         try:
             kid = jwt.get_unverified_header(token).get("kid") or ""
             key = await self.keys.key(kid)
@@ -105,7 +150,7 @@ class TokenVerifier:
             )  # fmt: skip
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        return payload
+        return kid, payload
 
 
 def principal_of(payload: dict[str, Any], claims: Claims) -> Principal:
