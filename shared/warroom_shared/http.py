@@ -109,20 +109,28 @@ async def _on_http_error(_: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, code, str(exc.detail), exc.headers)
 
 
-# The database cannot be reached or ended the connection (a restart, a failover, too many
-# clients): the request may succeed if sent again, so 503 with Retry-After rather than a 500.
+# The database cannot be reached, ended the connection or did not answer in time (a restart, a
+# failover, too many clients, a timeout): the request may succeed if sent again, so 503 with
+# Retry-After rather than a 500. While connections die under load, asyncpg raises any of these,
+# depending on where each connection was: in a query, being released, or being opened.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    ConnectionError,
-    asyncpg.PostgresConnectionError,
+    # ConnectionResetError, "unexpected connection_lost()", an unreachable or unresolved host,
+    # and TimeoutError (asyncio's too): connecting, `pool.acquire` and `command_timeout`
+    OSError,
+    asyncpg.PostgresConnectionError,  # class 08: ConnectionDoesNotExistError and the like
+    # class 57: AdminShutdown, CrashShutdown, CannotConnectNow, QueryCanceled (statement_timeout)
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # "connection is closed", "pool is closing"
+    asyncpg.InternalClientError,  # the protocol's state when its connection died mid-operation
 )
 
 
 async def _on_database_unavailable(_: Request, exc: Exception) -> Response:
-    log.warning("database unavailable: %s", exc)
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
     return problem_response(
-        503, "database_unavailable", "The database cannot be reached; try again shortly.",
+        503, "database_unavailable",
+        "The database cannot be reached or did not answer in time; try again shortly.",
         headers={"Retry-After": "1"},
     )  # fmt: skip
 
