@@ -34,6 +34,7 @@ from bench import load
 from bench.environment import servers
 from warroom_aggregator import SCHEMA, queries
 from warroom_aggregator.app import create_app
+from warroom_aggregator.broadcast import Broadcaster
 from warroom_aggregator.prepare import prepare
 from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.settings import AggregatorSettings
@@ -284,7 +285,28 @@ def _plain(conn: asyncpg.Connection, shape: Shape) -> Callable[[], Awaitable[obj
     return lambda: conn.fetch(sql + (" GROUP BY province_code" if shape.by else ""))
 
 
+def live_fan_out(clients: int = 5000) -> None:
+    """One round of the live stream: every client, caught up, reads the one change since."""
+    broadcaster = Broadcaster()
+    provinces = [p.code for p in geothai.provinces()]
+    districts = [d.code for p in provinces for d in geothai.districts(p)]
+    places = [("national", "TH")] + [("province", p) for p in provinces]
+    for scope, code in places + [("district", code) for code in districts]:
+        for quarter in range(1, 5):
+            broadcaster.update((scope, code, 2568, quarter), f"{scope} {code}")
+    keys = broadcaster.version
+    versions = [broadcaster.since(0)[0] for _ in range(clients)]
+    broadcaster.update(("district", districts[0], 2568, 2), "changed")
+    before, began = broadcaster.examined, time.perf_counter()
+    for version in versions:
+        broadcaster.since(version)
+    took = time.perf_counter() - began
+    print(f"live stream, {clients:,} clients, {keys:,} keys, one change: a round reads "
+          f"{broadcaster.examined - before:,} keys in {took * 1000:.1f} ms")  # fmt: skip
+
+
 async def run(n: int, queries: int) -> None:
+    live_fan_out()
     with servers() as bench_servers:
         database_url, nats_url = bench_servers.database_url, bench_servers.nats_url
         settings = AggregatorSettings(

@@ -4,7 +4,6 @@ import signal
 from typing import Any
 
 import httpx
-import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -89,6 +88,47 @@ async def test_stream_sends_heartbeat_comment_when_quiet() -> None:
     broadcaster.close()
 
 
+def test_stream_wake_reads_only_the_changes_since_the_clients_version() -> None:
+    broadcaster = Broadcaster()
+    for n in range(10_000):
+        broadcaster.update(("district", f"{n:04d}", 2568, 2), f"district {n}")
+    clients = [broadcaster.since(0)[0] for _ in range(100)]  # connected: each has its snapshot
+
+    broadcaster.update(("district", "0042", 2568, 2), "district 42 again")
+    before = broadcaster.examined
+    rounds = [broadcaster.since(version) for version in clients]
+
+    assert rounds == [(10_001, ["district 42 again"])] * 100
+    assert broadcaster.examined - before == 100  # one key a client, not 10,000
+
+
+def test_stream_sends_each_changed_key_once_with_its_latest_payload() -> None:
+    broadcaster = Broadcaster()
+    broadcaster.update(("national", "TH", 2568, 2), "TH 1")
+    version, _ = broadcaster.since(0)
+    for n in (2, 3):
+        broadcaster.update(("national", "TH", 2568, 2), f"TH {n}")
+        broadcaster.update(("province", "10", 2568, 2), f"10 {n}")
+    broadcaster.update(("district", "1001", 2568, 2), "1001")
+
+    assert broadcaster.since(version) == (6, ["TH 3", "10 3", "1001"])
+    assert broadcaster.since(version, "province") == (6, ["10 3"])
+    assert broadcaster.since(6) == (6, [])
+
+
+def test_stream_client_behind_the_change_log_gets_a_snapshot_of_its_scope() -> None:
+    broadcaster = Broadcaster(window=4)
+    broadcaster.update(("province", "10", 2568, 2), "10 old")
+    broadcaster.update(("province", "50", 2568, 2), "50")
+    version, _ = broadcaster.since(0)
+    for n in range(6):
+        broadcaster.update(("province", "10", 2568, 2), f"10 {n}")
+        broadcaster.update(("national", "TH", 2568, 2), f"TH {n}")
+
+    assert broadcaster.since(version, "province") == (14, ["10 5", "50"])
+    assert broadcaster.since(version) == (14, ["10 5", "50", "TH 5"])
+
+
 async def test_totals_updates_are_published_on_nats(
     aggregator: httpx.AsyncClient, js: JetStreamContext, nc: NATS
 ) -> None:
@@ -122,15 +162,25 @@ async def test_totals_updates_are_published_on_nats(
 
 
 async def test_exit_signal_ends_streams_then_does_what_it_did(settings: AggregatorSettings) -> None:
-    original = signal.getsignal(signal.SIGINT)
-    app = create_app(settings.model_copy(update={"consumer_enabled": False}))
-    async with serve(app):
-        chained = signal.getsignal(signal.SIGINT)
-        assert callable(chained)
-        with pytest.raises(KeyboardInterrupt):  # what Python's SIGINT handler does
+    # A handler of the test's own, not the one the suite inherited: a shell's background job
+    # starts with SIGINT ignored, and asyncio's runner installs its own in a foreground run.
+    received: list[int] = []
+
+    def own(signum: int, _: object) -> None:
+        received.append(signum)
+
+    inherited = signal.signal(signal.SIGINT, own)
+    try:
+        app = create_app(settings.model_copy(update={"consumer_enabled": False}))
+        async with serve(app):
+            chained = signal.getsignal(signal.SIGINT)
+            assert callable(chained)
             chained(signal.SIGINT, None)
-        broadcaster = app.state.aggregator.broadcaster
-        events = _events(broadcaster, VIEWER, None, interval=0.01, heartbeat=5.0)
-        await eventually(lambda: asyncio.sleep(0, broadcaster.closed), bool, timeout=5)
-        assert [e async for e in events] == ["retry: 2000\n\n"]
-    assert signal.getsignal(signal.SIGINT) is original
+            assert received == [signal.SIGINT]  # then did what it did
+            broadcaster = app.state.aggregator.broadcaster
+            events = _events(broadcaster, VIEWER, None, interval=0.01, heartbeat=5.0)
+            await eventually(lambda: asyncio.sleep(0, broadcaster.closed), bool, timeout=5)
+            assert [e async for e in events] == ["retry: 2000\n\n"]
+        assert signal.getsignal(signal.SIGINT) is own
+    finally:
+        signal.signal(signal.SIGINT, inherited)
