@@ -2,10 +2,12 @@
 area, plus no token, a token signed by a stranger and an expired one.
 
 The operations come from the OpenAPI documents, so a new endpoint without an access rule, or
-without a case here, fails the suite. What each role may do is read from the operation's own
-`x-warroom-access` rule; where the area comes in, the expectation is written out here, apart
-from the code under test: an officer reaches its own district, a province officer its whole
-province, and nobody reaches the other province (Chiang Mai, 50) except national roles.
+without a case here, fails the suite. What each role may do is written out here (`ACCESS`, the
+README's role table operation by operation), apart from the code under test: the OpenAPI
+documents' `x-warroom-access` must say the same, and real calls must answer by it, so widening
+an `Allow(...)` fails. Where the area comes in, the expectation is written out too: an officer
+reaches its own district, a province officer its whole province, and nobody reaches the other
+province (Chiang Mai, 50) except national roles.
 """
 
 from __future__ import annotations
@@ -170,6 +172,74 @@ async def _bulk(_: World, place: dict[str, str]) -> Call:
     )  # fmt: skip
 
 
+def public() -> dict[str, Any]:
+    return {"public": True, "anonymous": True, "roles": []}
+
+
+def allow(*roles: str, anonymous: bool = False) -> dict[str, Any]:
+    return {"public": False, "anonymous": anonymous, "roles": list(roles)}
+
+
+# README, "Security": admin everything; national_viewer reads reports, teams and totals of the
+# whole country; province_officer reads its province and manages its districts' teams;
+# district_officer posts, amends and retracts its district's reports and manages its team;
+# monitor reads totals, completeness, the live stream, the outbox backlog and consumer figures.
+# Roles are listed in the order admin, national_viewer, province_officer, district_officer,
+# monitor. Change this only with the README.
+EVERY_ROLE = ("admin", "national_viewer", "province_officer", "district_officer", "monitor")
+READ_GEOGRAPHY = allow(*EVERY_ROLE)
+READ_RECORDS = allow("admin", "national_viewer", "province_officer", "district_officer")
+MANAGE_TEAMS = allow("admin", "province_officer", "district_officer")
+WRITE_REPORTS = allow("admin", "district_officer")
+READ_TOTALS = allow(*EVERY_ROLE)
+OPERATIONS = allow("admin", "monitor")
+COMMON = {
+    "GET /healthz": public(),
+    "GET /readyz": public(),
+    "GET /asyncapi.json": public(),
+    "GET /metrics": OPERATIONS,
+}
+ACCESS: dict[str, dict[str, dict[str, Any]]] = {
+    "registry": {
+        **COMMON,
+        "GET /v1/provinces": READ_GEOGRAPHY,
+        "GET /v1/provinces/{code}": READ_GEOGRAPHY,
+        "GET /v1/districts": READ_GEOGRAPHY,
+        "GET /v1/districts/{code}": READ_GEOGRAPHY,
+        "GET /v1/subdistricts": READ_GEOGRAPHY,
+        "GET /v1/reference": READ_GEOGRAPHY,
+        "POST /v1/teams": MANAGE_TEAMS,
+        "GET /v1/teams": READ_RECORDS,
+        "GET /v1/teams/{team_id}": READ_RECORDS,
+        "GET /v1/teams/{team_id}/personal-data-reads": allow("admin"),
+        "PUT /v1/teams/{team_id}/members/{role}": MANAGE_TEAMS,
+        "DELETE /v1/teams/{team_id}/members/{role}": MANAGE_TEAMS,
+    },
+    "reporting": {
+        **COMMON,
+        "GET /v1/reports": READ_RECORDS,
+        "POST /v1/reports": WRITE_REPORTS,
+        "GET /v1/reports.csv": READ_RECORDS,
+        "POST /v1/reports:bulk": WRITE_REPORTS,
+        "GET /v1/reports:counts": allow("admin", "national_viewer", "monitor"),  # reconcile
+        "GET /v1/reports/{report_id}": READ_RECORDS,
+        "PUT /v1/reports/{report_id}": WRITE_REPORTS,
+        "DELETE /v1/reports/{report_id}": WRITE_REPORTS,
+        "GET /v1/reports/{report_id}/history": READ_RECORDS,
+        "GET /v1/outbox": OPERATIONS,
+    },
+    "aggregator": {
+        **COMMON,
+        # Anonymous callers reach national totals only where WARROOM_PUBLIC_NATIONAL_TOTALS is on.
+        "GET /v1/totals": allow(*EVERY_ROLE, anonymous=True),
+        "GET /v1/totals/breakdown": READ_TOTALS,
+        "GET /v1/completeness": allow("admin", "national_viewer", "province_officer", "monitor"),
+        "GET /v1/stream": READ_TOTALS,
+        "GET /v1/consumer": OPERATIONS,
+        "GET /v1/dead-letters": allow("admin"),
+    },
+}
+
 RETRACTION = {"reason": "ซ้ำกับรายงานเดิม", "retracted_by": {"name": "ก", "position": "ข"}}
 PERIOD = {"fiscal_year": "2568", "quarter": "2"}
 
@@ -283,6 +353,7 @@ def reaches(role: AccessRole, level: Level, inside: bool) -> bool:
 
 
 def expected(rule: dict[str, Any], role: AccessRole | None, case: Case, inside: bool) -> int:
+    """The answer the pinned `rule` (from `ACCESS`) calls for."""
     if rule["public"]:
         return case.ok
     if role is None:
@@ -312,6 +383,15 @@ async def answer(client: httpx.AsyncClient, c: Call, headers: dict[str, str]) ->
     else:
         await response.aread()
     return response
+
+
+@pytest.fixture
+def apps_without_lifespan(platform: Platform) -> dict[str, FastAPI]:
+    return {
+        "registry": create_registry(platform.registry),
+        "reporting": create_reporting(platform.reporting),
+        "aggregator": create_aggregator(platform.aggregator),
+    }
 
 
 @pytest.fixture
@@ -346,6 +426,22 @@ async def _directory_loaded(world: World) -> None:
     raise AssertionError("the district directory did not load")
 
 
+@pytest.mark.parametrize("service", list(ACCESS))
+def test_openapi_access_rules_are_the_readmes_role_table(
+    service: str, apps_without_lifespan: dict[str, FastAPI]
+) -> None:
+    documented = {
+        name: op.get("x-warroom-access")
+        for name, op in operations(apps_without_lifespan[service]).items()
+    }
+    wrong = {
+        name: {"openapi": documented.get(name), "readme": ACCESS[service].get(name)}
+        for name in documented.keys() | ACCESS[service].keys()
+        if documented.get(name) != ACCESS[service].get(name)
+    }
+    assert wrong == {}
+
+
 @pytest.mark.parametrize("service", list(CASES))
 async def test_every_operation_answers_each_role_by_its_rule_and_area(
     service: str, world: tuple[World, dict[str, FastAPI]], tmp_path: Any
@@ -361,9 +457,8 @@ async def test_every_operation_answers_each_role_by_its_rule_and_area(
     }
     wrong: list[str] = []
     async with httpx.AsyncClient(base_url=scene.urls[service], timeout=10) as client:
-        for name, op in ops.items():
-            rule = op.get("x-warroom-access")
-            assert rule is not None, f"{name} has no access rule"
+        for name in ops:
+            rule = ACCESS[service][name]
             for case, inside in itertools.product(cases[name], (True, False)):
                 place = INSIDE if inside else OUTSIDE
                 roles: list[AccessRole | None] = [None, *AccessRole]
