@@ -37,7 +37,9 @@ def relay() -> None:
 
 
 async def _relay(settings: ReportingSettings) -> None:
-    pool = await db.create_pool(settings.database_url, SCHEMA)
+    pool = await db.create_pool(
+        settings.database_url, SCHEMA, timeouts=settings.database_timeouts()
+    )
     nc = await messaging.connect(settings.nats_url, "warroom-relay")
     worker = OutboxRelay(pool, nc.jetstream(), batch_size=settings.relay_batch_size)
     loop = asyncio.get_running_loop()

@@ -2,6 +2,11 @@
 
 Each service owns one schema (its own database in a larger deployment); `search_path` pins every
 connection of the pool to it, so services never read each other's tables.
+
+No request waits on the database for ever (`Timeouts`): PostgreSQL cancels a statement that runs
+too long, the client gives up on one the server does not answer, and waiting for a pooled
+connection (or for a new one to connect) is bounded. Each ends in an error that the services
+answer with 503 and Retry-After (`http.DATABASE_UNAVAILABLE`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,32 @@ import asyncpg
 import msgspec
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Time limits of a pool, in seconds (settings: `WARROOM_DATABASE_*_TIMEOUT`)."""
+
+    statement: float = 15.0  # PostgreSQL's `statement_timeout`: QueryCanceledError
+    # The client's: TimeoutError when the server does not answer (a hung host, a lost network).
+    # Above `statement`, so that PostgreSQL's own limit, with its clear error, comes first.
+    command: float = 20.0
+    acquire: float = 5.0  # a free pooled connection, or a new one connected: TimeoutError
+
+
+DEFAULT_TIMEOUTS = Timeouts()
+
+
+class Pool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg has no type hints
+    """An asyncpg pool whose `acquire` waits at most its acquire timeout unless told otherwise,
+    `async with pool.acquire()` as everywhere (asyncpg's own waits for ever by default)."""
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +88,30 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10, **kwargs: Any
-) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
+    dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+) -> Pool:  # fmt: skip
+    server_settings = {
+        "search_path": schema,
+        "application_name": f"warroom-{schema}",
+        "statement_timeout": str(round(timeouts.statement * 1000)),  # milliseconds
+    }
+    pool = Pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
+        max_queries=50_000,  # asyncpg's defaults, as create_pool passes them
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         init=_init_connection,
-        server_settings={"search_path": schema, "application_name": f"warroom-{schema}"},
-        **kwargs,
+        acquire_timeout=timeouts.acquire,
+        timeout=timeouts.acquire,  # connecting
+        command_timeout=timeouts.command,
+        server_settings=server_settings,
     )
-    assert pool is not None
+    await pool
     return pool
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from warroom_shared.db import DEFAULT_TIMEOUTS, Timeouts
 from warroom_shared.security.tokens import AUDIENCE, DEV_ISSUER, Claims, KeySet
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/warroom"
@@ -28,6 +29,10 @@ class WarroomSettings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL  # carries the service's own role and password
     nats_url: str = DEFAULT_NATS_URL  # carries the service's own NATS user and password
     stream_replicas: int = 1  # JetStream copies of each stream: 3 on a 3-node NATS cluster
+    # Seconds; past each a request answers 503 with Retry-After instead of hanging (`db.Timeouts`)
+    database_statement_timeout: float = Field(DEFAULT_TIMEOUTS.statement, gt=0)
+    database_command_timeout: float = Field(DEFAULT_TIMEOUTS.command, gt=0)
+    database_acquire_timeout: float = Field(DEFAULT_TIMEOUTS.acquire, gt=0)
     log_level: str = "INFO"
     max_body_bytes: int = 64 * 1024
 
@@ -59,6 +64,13 @@ class WarroomSettings(BaseSettings):
         if missing:
             raise ValueError("production needs " + "; ".join(missing))
         return self
+
+    def database_timeouts(self) -> Timeouts:
+        return Timeouts(
+            statement=self.database_statement_timeout,
+            command=self.database_command_timeout,
+            acquire=self.database_acquire_timeout,
+        )
 
     def key_set(self) -> KeySet:
         if self.auth_jwks_url is None and self.auth_jwks_file is None:

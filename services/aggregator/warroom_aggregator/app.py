@@ -69,7 +69,9 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
 
 
 async def _open(settings: AggregatorSettings, metrics: Metrics) -> State:
-    pool = await db.create_pool(settings.database_url, SCHEMA)
+    pool = await db.create_pool(
+        settings.database_url, SCHEMA, timeouts=settings.database_timeouts()
+    )
     nc = await messaging.connect(settings.nats_url, "warroom-aggregator")
     js = nc.jetstream()
     feed = ChangeFeed(pool, nc, settings.publish_interval)

@@ -24,7 +24,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await db.create_pool(settings.database_url, SCHEMA)
+        pool = await db.create_pool(
+            settings.database_url, SCHEMA, timeouts=settings.database_timeouts()
+        )
         nc = await messaging.connect(settings.nats_url, "warroom-registry")
         async with pool.acquire() as conn:
             app.state.geography = await Geography.read(conn)

@@ -25,7 +25,10 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await db.create_pool(settings.database_url, SCHEMA, max_size=settings.pool_max_size)
+        pool = await db.create_pool(
+            settings.database_url, SCHEMA, max_size=settings.pool_max_size,
+            timeouts=settings.database_timeouts(),
+        )  # fmt: skip
         nc = await messaging.connect(settings.nats_url, "warroom-reporting")
         js = nc.jetstream()
         app.state.pool = pool
