@@ -2,10 +2,10 @@
 waiting for a batch to fill, nothing lost or repeated, and a clear error for a missing consumer."""
 
 import asyncio
-import time
 
 import pytest
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from warroom_shared.puller import Puller, PullError
@@ -43,25 +43,41 @@ async def test_fetch_takes_what_is_there_in_batches_each_message_once(
     assert [i for b in batches for i in b] == list(range(1250))
 
 
-async def test_fetch_with_nothing_there_waits_expires_and_answers_nothing(puller: Puller) -> None:
-    began = time.monotonic()
-    assert await puller.fetch(500, expires=0.5) == []
-    assert 0.4 < time.monotonic() - began < 2
+async def requests_waiting(nc: NATS) -> int:
+    """Pull requests waiting on the consumer, as the server counts them."""
+    return (await nc.jetstream().consumer_info(STREAM, CONSUMER)).num_waiting or 0
+
+
+async def waiting_on_the_server(nc: NATS, fetch: asyncio.Task[list[Msg]]) -> bool:
+    """Whether `fetch`'s request came to wait on the server (asked until it does or ends)."""
+    async with asyncio.timeout(10):
+        while not fetch.done():
+            if await requests_waiting(nc):
+                return True
+            await asyncio.sleep(0.01)
+    return False
+
+
+async def test_fetch_with_nothing_there_waits_expires_and_answers_nothing(
+    nc: NATS, puller: Puller
+) -> None:
+    fetch = asyncio.create_task(puller.fetch(500, expires=3))
+    waited = await waiting_on_the_server(nc, fetch)
+    async with asyncio.timeout(10):  # the request's 3 s and the puller's grace, with room
+        assert await fetch == []
+    assert waited
+    assert await requests_waiting(nc) == 0  # expired: nothing left outstanding
 
 
 async def test_fetch_answers_a_lone_message_without_waiting_for_a_batch(
     nc: NATS, puller: Puller
 ) -> None:
-    async def later() -> None:
-        await asyncio.sleep(0.2)
-        await publish(nc, 1)
-
-    task = asyncio.create_task(later())
-    began = time.monotonic()
-    msgs = await puller.fetch(500, expires=10)
-    await task
+    fetch = asyncio.create_task(puller.fetch(500, expires=3600))  # a batch would wait an hour
+    assert await waiting_on_the_server(nc, fetch)
+    await publish(nc, 1)
+    async with asyncio.timeout(10):
+        msgs = await fetch
     assert [m.data for m in msgs] == [b"0"]
-    assert time.monotonic() - began < 5  # not the 10 s a full batch would have waited
 
 
 async def test_fetch_unacked_messages_come_back_after_ack_wait(nc: NATS) -> None:
@@ -91,11 +107,9 @@ async def test_fetch_ended_by_consumer_deleted_raises_pull_error(nc: NATS, pulle
     """A waiting request the server ends with 409 and no message (here: its consumer deleted)
     is an error the caller hears of and backs off from, not an empty answer."""
 
-    async def delete_soon() -> None:
-        await asyncio.sleep(0.3)
-        await nc.jetstream().delete_consumer(STREAM, CONSUMER)
-
-    task = asyncio.create_task(delete_soon())
-    with pytest.raises(PullError, match="409"):
-        await puller.fetch(10, expires=10)
-    await task
+    fetch = asyncio.create_task(puller.fetch(10, expires=3600))
+    assert await waiting_on_the_server(nc, fetch)
+    await nc.jetstream().delete_consumer(STREAM, CONSUMER)
+    async with asyncio.timeout(10):
+        with pytest.raises(PullError, match="409"):
+            await fetch
