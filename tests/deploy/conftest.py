@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -32,6 +33,16 @@ def load_script(path: Path) -> ModuleType:
 
 
 render = load_script(DEPLOY / "render_nats_auth.py")
+NGINX = DEPLOY / "compose" / "nginx.conf"
+
+
+def nginx_proxy_header(name: str) -> str:
+    """The value the compose proxy gives a request header (`proxy_set_header`, http level)."""
+    found = re.findall(
+        rf"^\s*proxy_set_header\s+{re.escape(name)}\s+(\S+);", NGINX.read_text(), re.M
+    )
+    assert len(found) == 1, f"nginx.conf sets {name} {len(found)} times"
+    return str(found[0])
 
 
 def nats_passwords() -> dict[str, str]:

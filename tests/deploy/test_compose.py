@@ -5,6 +5,7 @@ role, no secret in the file. Also the image's Dockerfile. Docker itself is not n
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from typing import Any
@@ -15,7 +16,7 @@ import yaml
 
 from warroom_shared import nats_users
 
-from .conftest import DEPLOY, ROOT, render
+from .conftest import DEPLOY, ROOT, nginx_proxy_header, render
 
 COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = DEPLOY / "schemas" / "compose-spec.json"
@@ -99,6 +100,21 @@ def test_only_the_proxy_publishes_ports_so_every_service_scales(
         assert f"listen {port};" in nginx
         assert f"server {service}:8000 resolve;" in nginx  # every replica, found again
         assert f"proxy_pass http://{service};" in nginx
+
+
+def test_forwarded_addresses_are_trusted_only_from_the_projects_own_network(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    """uvicorn believes X-Forwarded-For only from the compose network (where the proxy is), and
+    the proxy sets it to the caller's own address instead of adding to what the caller sent."""
+    [network] = compose["networks"]["default"]["ipam"]["config"]
+    subnet = network["subnet"]
+    default = re.fullmatch(r"\$\{WARROOM_SUBNET:-([0-9./]+)\}", subnet)
+    assert default is not None, subnet
+    assert ipaddress.ip_network(default[1]).is_private
+    for name in (*APP_SERVICES, "relay", "migrate"):
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == subnet, name
+    assert nginx_proxy_header("X-Forwarded-For") == "$remote_addr"
 
 
 def test_the_relay_runs_on_its_own(services: dict[str, Any]) -> None:

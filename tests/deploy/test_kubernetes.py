@@ -8,6 +8,7 @@ production overlay that does not build without the operator's own secrets."""
 from __future__ import annotations
 
 import base64
+import ipaddress
 import shutil
 import subprocess
 import sys
@@ -314,6 +315,21 @@ def test_the_streams_are_kept_on_every_nats_server_in_production(
                 "mountPath": "/etc/warroom/auth",
                 "readOnly": True,
             } in mounts
+
+
+def test_forwarded_addresses_are_trusted_only_from_a_named_range(
+    built: tuple[str, list[Manifest]],
+) -> None:
+    """uvicorn believes X-Forwarded-For from loopback alone unless the overlay names its
+    ingress controller's pods (production: the operator's site.env); never from everyone."""
+    overlay, docs = built
+    trusted = generated(docs, "ConfigMap", "warroom-config")["data"]["FORWARDED_ALLOW_IPS"]
+    networks = [ipaddress.ip_network(entry.strip()) for entry in trusted.split(",")]
+    assert all(n.prefixlen > 0 for n in networks), trusted
+    if overlay == "prod":
+        assert all(n.is_private for n in networks), trusted
+    else:
+        assert networks == [ipaddress.ip_network("127.0.0.1/32")]
 
 
 def test_the_secrets_are_the_operators_own(built: tuple[str, list[Manifest]]) -> None:
