@@ -34,6 +34,7 @@ from warroom_shared.security.access import (
 )
 from warroom_shared.security.headers import SecurityHeadersMiddleware
 from warroom_shared.security.principal import Principal
+from warroom_shared.security.public import PublicRateLimitMiddleware, public_paths
 from warroom_shared.security.tokens import TokenVerifier
 from warroom_shared.settings import WarroomSettings
 
@@ -126,10 +127,16 @@ def service_app(
         # OpenTelemetry would only look for SDK providers on every request (about 5 us each).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )  # fmt: skip
-    app.state.guard = Guard(
+    app.state.guard = guard = Guard(
         TokenVerifier(settings.key_set(), settings.claims()),
         RateLimit(settings.rate_limit, settings.rate_limit_storage),
     )
+    every_router = (health, operations, *routers)
+    # The first middleware added is the innermost: its 429 gets the request id and headers.
+    app.add_middleware(
+        PublicRateLimitMiddleware, paths=public_paths(app, every_router),
+        rate_limit=guard.rate_limit,
+    )  # fmt: skip
     app.state.readiness = Readiness()
     app.state.metrics = metrics = Metrics()
     install_common(app, settings.max_body_bytes, overrides, metrics)
@@ -144,7 +151,7 @@ def service_app(
             max_age=600,
         )  # fmt: skip
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
-    for router in (health, operations, *routers):
+    for router in every_router:
         annotate_rules(router.routes)
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -52,6 +52,12 @@ class RateLimit:
                 )  # fmt: skip
 
 
+def address_key(host: str | None) -> str:
+    """The rate-limit key of a caller without a good token: its address (the proxy's
+    X-Forwarded-For, where uvicorn trusts the proxy: FORWARDED_ALLOW_IPS)."""
+    return f"ip:{host or ''}"
+
+
 @dataclass(frozen=True)
 class Guard:
     """What an app needs to check callers: its token verifier and its rate limit."""
@@ -110,7 +116,7 @@ class Allow(HTTPBearer):
     async def _principal(self, request: Request) -> Principal | None:
         credentials = await super().__call__(request)
         guard: Guard = request.app.state.guard
-        address = f"ip:{request.client.host if request.client else ''}"
+        address = address_key(request.client.host if request.client else None)
         if credentials is None:
             if self.anonymous:
                 await guard.rate_limit.check(address)
@@ -137,7 +143,7 @@ class AllowAnonymous(Allow):
 
 
 class Public:
-    """Open to anyone: health checks."""
+    """Open to anyone: health checks (rate-limited by address: `security.public`)."""
 
     def describe(self) -> dict[str, Any]:
         return {"public": True, "anonymous": True, "roles": []}
