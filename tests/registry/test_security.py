@@ -45,20 +45,32 @@ async def test_bad_tokens_from_one_address_are_rate_limited_too(
     assert "Retry-After" in answers[3].headers
 
 
-async def test_every_answer_carries_security_headers(registry: httpx.AsyncClient) -> None:
+async def test_every_answer_carries_security_headers(
+    registry: httpx.AsyncClient, registry_settings: RegistrySettings
+) -> None:
     answers = [
         await registry.get("/v1/provinces"),
         await registry.get("/v1/provinces/99"),
         await registry.get("/v1/provinces", headers={"Authorization": "Bearer nonsense"}),
         await registry.post("/v1/teams", content=b"x" * 70_000, headers={"Content-Type": "text/plain"}),
+        await registry.get("/docs"),
     ]  # fmt: skip
+    production = create_app(registry_settings.model_copy(update={"environment": "production"}))
+    async with serve(production) as client:
+        over_tls = [await client.get("/v1/provinces"), await client.get("/v1/provinces/99")]
 
-    assert [a.status_code for a in answers] == [200, 404, 401, 413]
-    for answer in answers:
+    assert [a.status_code for a in answers] == [200, 404, 401, 413, 200]
+    for answer in [*answers, *over_tls]:
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "no-referrer"
         assert "default-src 'none'" in answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    for answer in answers:
         assert "strict-transport-security" not in answer.headers  # development: no TLS here
+    assert [a.status_code for a in over_tls] == [200, 404]
+    for answer in over_tls:
+        assert answer.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
 
 
 async def test_cors_only_for_configured_front_ends(registry_settings: RegistrySettings) -> None:
