@@ -204,13 +204,30 @@ async def test_list_teams_filters(registry: httpx.AsyncClient) -> None:
 
 
 async def test_failed_write_leaves_nothing(registry: httpx.AsyncClient, database_url: str) -> None:
-    team = (await _create(registry)).json()
-    await registry.put(
-        f"/v1/teams/{team['id']}/members/district_chief", json=member(), headers={"If-Match": '"9"'}
-    )
+    """Two officers change the team from the same read: the second write finds, under the row's
+    lock, that the first one changed it, answers 412 and leaves no member, version or event."""
+    created = await _create(registry)
+    team = created.json()
+    url = f"/v1/teams/{team['id']}/members/district_chief"
+    answers = await asyncio.gather(*(
+        registry.put(url, json=member(name=name), headers={"If-Match": created.headers["ETag"]})
+        for name in ("ก คนแรก", "ข คนที่สอง")
+    ))  # fmt: skip
+
+    assert sorted(a.status_code for a in answers) == [200, 412]
+    won = next(a for a in answers if a.status_code == 200)
+    lost = next(a for a in answers if a.status_code == 412)
+    assert lost.json()["error"]["code"] == "stale_version"
+    assert lost.headers["ETag"] == '"2"'
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "registry"})
     try:
-        assert await conn.fetchval("SELECT count(*) FROM team_members") == 0
-        assert await conn.fetchval("SELECT version FROM teams") == 1
+        names = await conn.fetch("SELECT name FROM team_members")
+        version = await conn.fetchval("SELECT version FROM teams")
+        events = await conn.fetchval(
+            "SELECT (SELECT count(*) FROM outbox) + (SELECT events FROM outbox_published)"
+        )
     finally:
         await conn.close()
+    assert [r["name"] for r in names] == [m["name"] for m in won.json()["members"]]
+    assert version == 2
+    assert events == 2  # the team's creation and the one assignment
