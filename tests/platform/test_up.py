@@ -1,0 +1,263 @@
+"""`warroom up` as operators run it: a real process with its own data folder and ports, its
+embedded PostgreSQL and NATS and every service. Killed, interrupted, started twice, or started
+where another server holds a port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+
+WARROOM = str(Path(sys.executable).parent / "warroom")
+SERVICES = ("registry", "reporting", "aggregator")
+PORTS = ("embedded_postgres", "embedded_nats", *SERVICES)
+
+
+@dataclass
+class Up:
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str]
+    log: Path
+
+    def port(self, name: str) -> int:
+        return int(self.env[f"WARROOM_{name.upper()}_PORT"])
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def up_env(data_dir: Path, **ports: int) -> dict[str, str]:
+    """Free ports unless given; no database or NATS URL, so `warroom up` starts its own."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("WARROOM_DATABASE_URL", "WARROOM_NATS_URL")
+    }
+    env["WARROOM_DATA_DIR"] = str(data_dir)
+    for name in PORTS:
+        env[f"WARROOM_{name.upper()}_PORT"] = str(ports.get(name) or free_port())
+    return env
+
+
+def start_up(env: dict[str, str], log: Path) -> Up:
+    """`warroom up` leading a process group of its own, as a shell starts a foreground job."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [WARROOM, "up"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return Up(proc, env, log)
+
+
+def wait_until(
+    what: str, done: Callable[[], bool], up: Up | None = None, timeout: float = 120
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if up is not None and up.proc.poll() is not None:
+            pytest.fail(
+                f"warroom up exited ({up.proc.returncode}) before {what}:\n{up.output()[-3000:]}"
+            )
+        if time.monotonic() > deadline:
+            pytest.fail(f"not {what} within {timeout}s")
+        time.sleep(0.1)  # polling interval of a bounded wait
+
+
+def answers(up: Up, service: str, path: str = "/healthz") -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{up.port(service)}{path}", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def ready(up: Up) -> Up:
+    wait_until(
+        "every service answers", lambda: all(answers(up, s, "/readyz") for s in SERVICES), up
+    )
+    return up
+
+
+def stop(up: Up) -> None:
+    if up.proc.poll() is None:
+        up.proc.send_signal(signal.SIGTERM)
+        up.proc.wait(timeout=60)
+
+
+def processes() -> dict[int, tuple[int, str, str]]:
+    """Every live process: pid -> (parent pid, command name, state)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = tail.split()
+        found[int(stat.parent.name)] = (int(fields[1]), head.split("(", 1)[1], fields[0])
+    return found
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """pid -> command name of every process below `pid`."""
+    table = processes()
+    found: dict[int, str] = {}
+    parents = [pid]
+    while parents:
+        parent = parents.pop()
+        for child, (ppid, name, _) in table.items():
+            if ppid == parent and child not in found:
+                found[child] = name
+                parents.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those still running (a zombie has ended)."""
+    return {pid for pid, (_, _, state) in processes().items() if pid in pids and state != "Z"}
+
+
+def child_serving(up: Up, service: str) -> int:
+    for pid in descendants(up.proc.pid):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if f"warroom_{service}.app".encode() in cmdline:
+            return pid
+    raise LookupError(service)
+
+
+def child_named(up: Up, name: str) -> int:
+    return next(
+        pid for pid, (ppid, comm, _) in processes().items() if ppid == up.proc.pid and comm == name
+    )
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    """One `warroom up` shared by the tests below; the last one stops it with Ctrl-C."""
+    folder = tmp_path_factory.mktemp("up")
+    up = ready(start_up(up_env(folder / "data"), folder / "up.log"))
+    try:
+        yield up
+    finally:
+        stop(up)
+
+
+def test_up_refuses_a_second_up_on_the_same_data_folder(running: Up) -> None:
+    second = subprocess.run(
+        [WARROOM, "up"], env=running.env, capture_output=True, text=True, timeout=60
+    )
+
+    assert second.returncode == 1
+    assert second.stderr.strip() == (
+        f"Another `warroom up` (pid {running.proc.pid}) is running on {running.env['WARROOM_DATA_DIR']}: "
+        "stop it first, or give this one another WARROOM_DATA_DIR."
+    )
+    assert all(answers(running, s) for s in SERVICES)
+
+
+def test_up_starts_a_killed_service_again_while_the_others_keep_answering(running: Up) -> None:
+    killed = child_serving(running, "reporting")
+    os.kill(killed, signal.SIGKILL)
+
+    def back() -> bool:
+        assert answers(running, "registry")
+        assert answers(running, "aggregator")
+        return alive({killed}) == set() and answers(running, "reporting", "/readyz")
+
+    wait_until("reporting is back", back, running, timeout=60)
+    assert child_serving(running, "reporting") != killed
+    assert "reporting exited with code -9; starting it again in 1 s" in running.output()
+
+
+@pytest.mark.parametrize("server", ["postgres", "nats-server"])
+def test_up_starts_a_killed_server_again_on_the_same_data(running: Up, server: str) -> None:
+    killed = child_named(running, server)
+    cluster = (Path(running.env["WARROOM_DATA_DIR"]) / "postgres").resolve()
+    os.kill(killed, signal.SIGKILL)
+
+    def back() -> bool:
+        try:
+            return child_named(running, server) != killed and answers(
+                running, "registry", "/readyz"
+            )
+        except StopIteration:
+            return False
+
+    wait_until(f"{server} is back", back, running, timeout=60)
+    assert f"{server.split('-')[0]} exited with code -9" in running.output()
+    assert (Path(running.env["WARROOM_DATA_DIR"]) / "postgres").resolve() == cluster
+    wait_until(
+        "every service is ready",
+        lambda: all(answers(running, s, "/readyz") for s in SERVICES),
+        running,
+    )
+
+
+def test_ctrl_c_stops_the_services_then_nats_then_postgres_without_traceback(running: Up) -> None:
+    children = set(descendants(running.proc.pid))
+    earlier = len(running.output())
+    os.killpg(running.proc.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
+
+    assert running.proc.wait(timeout=90) == 0
+    output = running.output()[earlier:]
+    assert "Traceback" not in output
+    stopped = [
+        output.index(f"{name} stopped") for name in (*reversed(SERVICES), "nats", "postgres")
+    ]
+    assert stopped == sorted(stopped)
+    assert output.count("Application shutdown complete") >= len(
+        SERVICES
+    )  # lifespans ran to the end
+    wait_until("every child has exited", lambda: not alive(children), timeout=30)
+
+
+def test_sigkill_of_up_leaves_no_process_and_the_next_up_starts_cleanly(tmp_path: Path) -> None:
+    env = up_env(tmp_path / "data")
+    killed = ready(start_up(env, tmp_path / "first.log"))
+    children = set(descendants(killed.proc.pid))
+    assert {"postgres", "nats-server"} <= set(descendants(killed.proc.pid).values())
+
+    killed.proc.send_signal(signal.SIGKILL)
+    killed.proc.wait(timeout=10)
+    wait_until("every child has exited", lambda: not alive(children), timeout=60)
+
+    again = ready(start_up(env, tmp_path / "again.log"))
+    again.proc.send_signal(signal.SIGTERM)  # as a service manager stops it
+    assert again.proc.wait(timeout=90) == 0
+    assert "Traceback" not in again.output()
+
+
+@pytest.mark.parametrize("busy", ["embedded_postgres", "embedded_nats", "reporting"])
+async def test_busy_port_stops_up_before_it_touches_anything(
+    tmp_path: Path, postgres_server: EmbeddedPostgres, nats_server: EmbeddedNats, busy: str
+) -> None:
+    databases = "SELECT datname FROM pg_database ORDER BY datname"
+    admin = await asyncpg.connect(postgres_server.dsn)
+    try:
+        before = await admin.fetch(databases)
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            taken = {"embedded_postgres": postgres_server.port, "embedded_nats": nats_server.port,
+                     "reporting": listener.getsockname()[1]}[busy]  # fmt: skip
+            env = up_env(tmp_path / "data", **{busy: taken})
+            refused = subprocess.run(
+                [WARROOM, "up"], env=env, capture_output=True, text=True, timeout=60
+            )
+        after = await admin.fetch(databases)
+    finally:
+        await admin.close()
+
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"Port {taken} (the ")
+    assert f"set WARROOM_{busy.upper()}_PORT to a free port" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert after == before
+    assert not (tmp_path / "data" / "postgres").exists()
