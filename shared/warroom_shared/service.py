@@ -2,9 +2,9 @@
 request ids and traces, metrics, security headers, CORS for the configured front ends, and an
 access rule on every route (checked here, so a route without one cannot ship).
 
-Every service answers `/healthz` (alive), `/readyz` (the checks its lifespan plugs into
-`app.state.readiness`), `/metrics` (`app.state.metrics`, for Prometheus) and `/asyncapi.json`
-(the platform's events)."""
+Every service answers `/healthz` (alive), `/readyz` (ready, its dependencies beside: what its
+lifespan plugs into `app.state.readiness`), `/metrics` (`app.state.metrics`, for Prometheus) and
+`/asyncapi.json` (the platform's events)."""
 
 from __future__ import annotations
 
@@ -41,16 +41,30 @@ from warroom_shared.settings import WarroomSettings
 health = APIRouter(tags=["health"])
 
 
-@health.get("/healthz")
-async def get_healthz(_: Annotated[None, Depends(PUBLIC)]) -> dict[str, str]:
-    """The process is alive."""
-    return {"status": "ok"}
+class LivenessAnswer(BaseModel):
+    status: Literal["ok", "failed"]
+    checks: dict[str, bool]
+
+
+@health.get(
+    "/healthz",
+    response_model=LivenessAnswer,
+    responses={503: {"model": LivenessAnswer, "description": "A loop ended: restart the pod"}},
+)
+async def get_healthz(_: Annotated[None, Depends(PUBLIC)], request: Request) -> JSONResponse:
+    """The process is alive and none of its background loops has ended (liveness)."""
+    readiness: Readiness = request.app.state.readiness
+    checks = readiness.alive()
+    alive = all(checks.values())
+    answer = LivenessAnswer(status="ok" if alive else "failed", checks=checks)
+    return JSONResponse(answer.model_dump(), status_code=200 if alive else 503)
 
 
 class ReadinessAnswer(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
 
+    dependencies: dict[str, bool]
 
 @health.get(
     "/readyz",
@@ -58,12 +72,17 @@ class ReadinessAnswer(BaseModel):
     responses={503: {"model": ReadinessAnswer, "description": "Not ready"}},
 )
 async def get_readyz(_: Annotated[None, Depends(PUBLIC)], request: Request) -> JSONResponse:
-    """Ready when every check passes: the database answers, NATS is connected, and the streams
-    and consumers the service uses exist (503 with each check's answer otherwise)."""
+    """Ready when this pod's own checks pass: its start finished, its loops run, what it loads
+    is loaded (503 otherwise). `dependencies` tells what the database, NATS, streams and
+    consumers shared by every replica answer; they do not decide readiness."""
     readiness: Readiness = request.app.state.readiness
-    checks = await readiness.run()
-    ready = bool(checks) and all(checks.values())
-    answer = ReadinessAnswer(status="ready" if ready else "not_ready", checks=checks)
+    checks = readiness.pod()
+    ready = all(checks.values())
+    answer = ReadinessAnswer(
+        status="ready" if ready else "not_ready",
+        checks=checks,
+        dependencies=await readiness.dependencies(),
+    )
     return JSONResponse(answer.model_dump(), status_code=200 if ready else 503)
 
 
@@ -137,9 +156,10 @@ def service_app(
         PublicRateLimitMiddleware, paths=public_paths(app, every_router),
         rate_limit=guard.rate_limit,
     )  # fmt: skip
-    app.state.readiness = Readiness()
+    app.state.readiness = readiness = Readiness()
     app.state.metrics = metrics = Metrics()
     install_common(app, settings.max_body_bytes, overrides, metrics)
+    metrics.on_scrape("dependencies", readiness.figures)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -33,22 +33,24 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
         metrics: Metrics = app.state.metrics
         state = await _open(settings, metrics)
         app.state.aggregator = state
+        metrics.on_scrape("consumer", aggregator_metrics.consumer_figures(state.js))
+        metrics.on_scrape("dead_letters", aggregator_metrics.dead_letter_figures(state.pool))
+        directory = asyncio.create_task(state.directory.run(state.js))
+        workers: dict[str, asyncio.Task[None]] = {}
+        if settings.consumer_enabled:
+            await topology.ensure(state.js, settings)
+            workers = {
+                "consumer": asyncio.create_task(state.consumer.run()),
+                "feed": asyncio.create_task(state.feed.run()),
+            }
         app.state.readiness.watch(
             state.pool, state.nc,
             streams=(topology.REPORTS, topology.DEAD_LETTER_STREAM.name or "",
                      f"KV_{messaging.DISTRICTS_BUCKET.bucket}"),
             consumers=[(topology.REPORTS, topology.CONSUMER)],
+            loops={"directory": directory, **workers},
+            loaded={"directory": state.directory.ready},
         )  # fmt: skip
-        metrics.on_scrape("consumer", aggregator_metrics.consumer_figures(state.js))
-        metrics.on_scrape("dead_letters", aggregator_metrics.dead_letter_figures(state.pool))
-        directory = asyncio.create_task(state.directory.run(state.js))
-        workers = []
-        if settings.consumer_enabled:
-            await topology.ensure(state.js, settings)
-            workers = [
-                asyncio.create_task(state.consumer.run()),
-                asyncio.create_task(state.feed.run()),
-            ]
         with streams_end_on_exit_signal(state.broadcaster):
             try:
                 yield
@@ -57,7 +59,7 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
                 metrics.off_scrape("consumer")
                 metrics.off_scrape("dead_letters")
                 metrics.close()
-                await _shut_down(state, directory, workers)
+                await _shut_down(state, directory, list(workers.values()))
 
     return service_app(
         "aggregator",

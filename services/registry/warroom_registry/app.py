@@ -34,7 +34,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         relay = OutboxRelay(pool, nc.jetstream(), metrics=app.state.metrics)
         relay_task = asyncio.create_task(relay.run()) if settings.relay_enabled else None
         streams = (messaging.REGISTRY_STREAM.name or "", f"KV_{messaging.DISTRICTS_BUCKET.bucket}")
-        app.state.readiness.watch(pool, nc, streams=streams)
+        loops = {"relay": relay_task} if relay_task is not None else {}
+        app.state.readiness.watch(pool, nc, streams=streams, loops=loops)
         app.state.metrics.on_scrape("outbox", outbox.backlog_figures(pool))
         try:
             yield

@@ -33,15 +33,17 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         js = nc.jetstream()
         app.state.pool = pool
         app.state.directory = directory = DistrictDirectory()
-        tasks = [asyncio.create_task(directory.run(js))]
+        loops = {"directory": asyncio.create_task(directory.run(js))}
         app.state.batcher = batcher = SubmitBatcher(pool)
-        tasks.append(asyncio.create_task(batcher.run()))
+        loops["batcher"] = asyncio.create_task(batcher.run())
         metrics = app.state.metrics
         relay = OutboxRelay(pool, js, batch_size=settings.relay_batch_size, metrics=metrics)
         if settings.relay_enabled:
-            tasks.append(asyncio.create_task(relay.run()))
+            loops["relay"] = asyncio.create_task(relay.run())
         streams = (messaging.REPORTS_STREAM.name or "", f"KV_{messaging.DISTRICTS_BUCKET.bucket}")
-        app.state.readiness.watch(pool, nc, streams=streams)
+        app.state.readiness.watch(
+            pool, nc, streams=streams, loops=loops, loaded={"directory": directory.ready}
+        )
         metrics.on_scrape("outbox", backlog_figures(pool))
         try:
             yield
@@ -52,7 +54,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             relay.stop()
             await batcher.stop()
             await directory.stop()
-            await asyncio.gather(*tasks)
+            await asyncio.gather(*loops.values())
             await nc.drain()
             await pool.close()
 
