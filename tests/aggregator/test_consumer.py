@@ -16,7 +16,9 @@ from tests.aggregator.helpers import (
     wait_drained,
     wait_for_totals,
 )
+from tests.utils.apps import serve
 from warroom_aggregator import SCHEMA
+from warroom_aggregator.app import create_app
 from warroom_aggregator.consumer import Consumer
 from warroom_aggregator.outcomes import Decoded, Outcome
 from warroom_aggregator.settings import AggregatorSettings
@@ -247,3 +249,48 @@ async def _waiting_backends(admin: asyncpg.Connection) -> list[int]:
         "AND datname = current_database() AND pid <> pg_backend_pid()"
     )
     return [r["pid"] for r in rows]
+
+
+TIMES_OUT_9601 = """
+CREATE FUNCTION times_out_9601() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.code = '9601' THEN
+        RAISE EXCEPTION 'canceling statement due to statement timeout'
+            USING ERRCODE = 'query_canceled';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER times_out_9601 BEFORE INSERT ON totals
+    FOR EACH ROW EXECUTE FUNCTION times_out_9601();
+"""
+
+
+async def test_consume_event_failing_like_an_outage_while_database_answers_dead_letters_it(
+    pool: asyncpg.Pool, js: JetStreamContext, settings: AggregatorSettings
+) -> None:
+    # A fault that looks like an outage (a statement timeout is SQLSTATE class 57, as a
+    # shutdown is) but comes from one event: every statement holding district 9601 fails so.
+    await pool.execute(TIMES_OUT_9601)
+    reports = Reports()
+    for n in range(20):
+        reports.submit(figures(district="1001"))
+        if n == 10:
+            refused = reports.submit(figures(district="9601"))
+    await publish(js, reports.envelopes)  # before the consumer starts: fetched as one batch
+
+    async with serve(create_app(settings)) as aggregator:
+        letters = await eventually(
+            lambda: aggregator.get("/v1/dead-letters"),
+            lambda response: response.json()["count"] > 0,
+        )
+        await wait_drained(js)
+        replica = (await aggregator.get("/v1/consumer")).json()["replica"]
+
+    del reports.current[refused]
+    assert await read_totals(pool) == reports.truth()
+    assert await processed_count(pool) == 20
+    assert replica["applied"] == 20
+    [letter] = letters.json()["items"]
+    assert letter["subject"] == "warroom.report.submitted.96.9601"
+    assert letter["deliveries"] == settings.max_deliver
+    assert "statement timeout" in letter["reason"]

@@ -10,8 +10,11 @@ Failures:
 - a message that does not parse can never be counted: dead-lettered at once;
 - the database unreachable, a deadlock, a restart: the batch is retried in place, its messages
   kept with `in_progress()`, so an outage spends no deliveries and drops nothing;
-- the database refusing the batch: each message is retried alone, and one refused on its last
-  delivery (`max_deliver`) is dead-lettered, so one bad message never blocks the stream.
+- the database refusing the batch, or the batch failing again while the database answers (an
+  error that looks like an outage, such as a statement timeout, but comes from the data): each
+  message is applied alone, and one that fails on its last delivery (`max_deliver`) is
+  dead-lettered, so one bad message never blocks the stream nor is dropped by JetStream. On that
+  last delivery it is retried in place for as long as the database does not answer.
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ from warroom_shared.puller import Puller
 log = logging.getLogger(__name__)
 
 OnApplied = Callable[[Sequence[Figures]], None]
+
+# A deadlock or a dropped connection passes when retried; a batch that fails again while the
+# database answers holds a message it cannot take.
+RETRIES_WHILE_ANSWERING = 1
+PROBE_TIMEOUT = 5.0  # seconds: a database that does not answer a `SELECT 1` by then is away
 
 
 def decode(msg: Msg) -> Decoded:
@@ -163,13 +171,15 @@ class Consumer:
         await outcomes.settle(self._js, items, outcome, retry_delay)
 
     async def _apply_with_retries(self, items: list[Decoded]) -> Outcome | None:
-        delay = 0.5
+        delay, answered = 0.5, 0
         while True:
             try:
                 async with self._pool.acquire() as conn:  # one statement: its own transaction
                     return await apply_batch(conn, items)
             except Exception as exc:
-                if not outcomes.is_transient(exc):
+                if outcomes.is_transient(exc) and await self._database_answers():
+                    answered += 1
+                if not outcomes.is_transient(exc) or answered > RETRIES_WHILE_ANSWERING:
                     log.warning("batch refused; applying its messages one by one", exc_info=True)
                     return await self._apply_one_by_one(items)
                 if self._stopping:
@@ -191,8 +201,26 @@ class Consumer:
         return total
 
     async def _refused(self, item: Decoded, exc: Exception) -> Outcome:
-        if outcomes.is_transient(exc) or item.deliveries < self._settings.max_deliver:
+        """A message that failed alone: redelivered later, or dead-lettered on its last delivery,
+        where a nak would let JetStream drop it."""
+        if item.deliveries < self._settings.max_deliver:
             return Outcome(nak=[item])
+        delay, answered = 0.5, 0
+        while outcomes.is_transient(exc):  # the same rule as for a batch, but in place only
+            if await self._database_answers():
+                answered += 1
+            if answered > RETRIES_WHILE_ANSWERING:
+                break
+            if self._stopping:
+                return Outcome(nak=[item])  # no database to keep a dead letter in
+            await outcomes.keep([item])
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            try:
+                async with self._pool.acquire() as conn:
+                    return await apply_batch(conn, [item])
+            except Exception as again:  # noqa: BLE001 - judged again by the loop
+                exc = again
         letter = item.dead_letter(f"refused by the database: {type(exc).__name__}: {exc}")
         try:
             async with self._pool.acquire() as conn:
@@ -201,3 +229,12 @@ class Consumer:
             log.warning("could not keep dead letter %s", item.seq, exc_info=True)
             return Outcome(nak=[item])
         return Outcome(letters=[letter])
+
+    async def _database_answers(self) -> bool:
+        """Whether the database answers at all: tells an outage from a failure of the data."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT), self._pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception:  # noqa: BLE001 - whatever the reason, it does not answer
+            return False
+        return True
