@@ -1,7 +1,7 @@
 """The image's health check, with nothing but the standard library (the image has no curl).
 
 `healthcheck.py [PATH]`: exit 0 when the service in this container answers PATH (default
-`/readyz`: its database and NATS answer) with 200 on 127.0.0.1:$WARROOM_PORT (8000).
+`/readyz`: the service started and its loops run) with 200 on 127.0.0.1:$WARROOM_PORT (8000).
 `healthcheck.py --deps`: for a process without HTTP (the relay): exit 0 when the database and
 NATS servers of $WARROOM_DATABASE_URL and $WARROOM_NATS_URL accept connections.
 """
