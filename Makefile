@@ -1,4 +1,5 @@
 # The CAST War Room platform. `make run` and `make test` do all set-up on a fresh machine.
+# Python 3.11 to 3.13: e.g. `make test PYTHON=python3.13 VENV=.venv-3.13`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
