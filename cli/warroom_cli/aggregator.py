@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Annotated
 
 import httpx
+import nats
+import nats.errors
 import typer
 
 from warroom_aggregator import rebuild as rebuilding
@@ -40,26 +43,71 @@ def reconcile(
             help="Reporting service base URL (default: $WARROOM_REPORTING_URL, else :8002)"
         ),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds to wait for reports in flight to be counted"),
+    ] = 60.0,
     token: TokenOption = None,
 ) -> None:
-    """Compare a quarter's totals with the reporting service's counts; exit 1 on a difference.
+    """Compare a quarter's totals with the reporting service's counts, once nothing is in flight.
 
-    Lists every difference: district, programme, figure, and both values."""
+    Waits (at most --wait seconds) until the reporting outbox is empty and the aggregator has
+    counted every event, then compares twice; lists every difference: district, programme,
+    figure, and both values. Exit 0: equal; 1: a real difference; 2: could not compare (a
+    service unreachable); 3: reports still in flight after --wait (differences may be lag)."""
     settings = AggregatorSettings()
     url = reporting_url or settings.reporting_url
-
-    async def run() -> list[reconciling.Difference]:
-        async with httpx.AsyncClient(timeout=30.0, headers=bearer(token)) as client:
-            return await reconciling.reconcile(settings, fiscal_year, quarter, url, client)
-
     try:
-        differences = asyncio.run(run())
-    except httpx.HTTPError as exc:
-        typer.echo(f"could not read the reporting service's counts at {url}: {exc}", err=True)
+        result = asyncio.run(_reconcile(settings, fiscal_year, quarter, url, wait, token))
+    except (httpx.HTTPError, nats.errors.Error, OSError) as exc:
+        typer.echo(f"could not compare: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2) from exc
-    for difference in differences:
+    period = f"FY{fiscal_year} Q{quarter}"
+    if not result.settled:
+        for difference in result.differences:
+            typer.echo(f"in flight? {difference}")
+        typer.echo(
+            f"{period}: not settled after {result.waited:.1f} s: {result.backlog}; "
+            f"{len(result.differences)} differences may be only reports in flight, not "
+            "mismatches: run it again later or with a longer --wait",
+            err=True,
+        )
+        raise typer.Exit(3)
+    for difference in result.differences:
         typer.echo(str(difference))
-    if differences:
-        typer.echo(f"FY{fiscal_year} Q{quarter}: {len(differences)} differences", err=True)
+    waited = f"after waiting {result.waited:.1f} s for reports in flight to be counted"
+    if result.differences:
+        typer.echo(
+            f"{period}: {len(result.differences)} differences, the same in two comparisons "
+            f"with nothing in flight ({waited})",
+            err=True,
+        )
         raise typer.Exit(1)
-    typer.echo(f"FY{fiscal_year} Q{quarter}: the totals match the reporting service")
+    typer.echo(f"{period}: the totals match the reporting service, nothing in flight ({waited})")
+
+
+async def _reconcile(
+    settings: AggregatorSettings,
+    fiscal_year: int,
+    quarter: int,
+    url: str,
+    wait: float,
+    token: str | None,
+) -> reconciling.Result:
+    shown = 0.0
+
+    async def waiting(backlog: reconciling.Backlog) -> None:
+        nonlocal shown
+        if time.monotonic() - shown >= 5:  # a line every 5 s, not every look
+            shown = time.monotonic()
+            typer.echo(f"waiting for reports in flight: {backlog}")
+
+    servers = [part.strip() for part in settings.nats_url.split(",")]
+    nc = await nats.connect(servers, name="warroom-reconcile", max_reconnect_attempts=2)
+    try:
+        async with httpx.AsyncClient(timeout=30.0, headers=bearer(token)) as client:
+            return await reconciling.reconcile(
+                settings, fiscal_year, quarter, url, client, nc.jetstream(), wait, waiting
+            )
+    finally:
+        await nc.close()

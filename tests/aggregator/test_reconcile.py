@@ -1,48 +1,28 @@
 import asyncio
-import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
-from tests.aggregator.events import Key, Reports, Vector, publish
-from tests.aggregator.helpers import eventually, running, wait_drained
+from tests.aggregator.helpers import running, wait_drained
+from tests.utils.apps import Platform, live_server, serve
+from tests.utils.auth import token
+from tests.utils.factories import report
 from warroom_aggregator.consumer import Consumer
-from warroom_aggregator.reconcile import Counts, Difference, compare, reconcile
+from warroom_aggregator.reconcile import Backlog, Counts, Difference, compare, reconcile
 from warroom_aggregator.settings import AggregatorSettings
-from warroom_cli.embedded import free_port
 from warroom_cli.main import app as cli
+from warroom_reporting import SCHEMA as REPORTING
+from warroom_reporting.app import create_app as create_reporting
+from warroom_shared import db
 from warroom_shared.domain import Sector
+from warroom_shared.outbox import OutboxRelay
 
-
-def counts_row(district: str, programme: str, vector: Vector) -> dict[str, Any]:
-    """One row of the reporting service's `GET /v1/reports:counts`."""
-    sectors = dict(zip((s.value for s in Sector), vector[2:], strict=True))
-    return {"district_code": district, "programme": programme, "reports": vector[0],
-            "households": vector[1], "participants": sectors}  # fmt: skip
-
-
-def reporting_rows(truth: dict[Key, Vector], year: int, quarter: int) -> list[dict[str, Any]]:
-    return [
-        counts_row(code, programme, vector)
-        for (scope, code, y, q, programme, dimension), vector in sorted(truth.items())
-        if (scope, y, q, dimension) == ("district", year, quarter, "")
-    ]
-
-
-def reporting_stub(rows: list[dict[str, Any]]) -> FastAPI:
-    stub = FastAPI()
-
-    @stub.get("/v1/reports:counts")
-    async def counts(fiscal_year: int, quarter: int) -> dict[str, Any]:
-        return {"fiscal_year": fiscal_year, "quarter": quarter, "rows": rows}
-
-    return stub
+REPORTS = 30
 
 
 def test_compare_counts_lists_each_planted_difference() -> None:
@@ -61,72 +41,113 @@ def test_compare_counts_lists_each_planted_difference() -> None:
     assert compare(ours, dict(ours)) == []
 
 
-async def test_reconcile_period_finds_planted_difference_in_real_totals(
-    consumer: Consumer, js: JetStreamContext, settings: AggregatorSettings
-) -> None:
-    reports = Reports()
-    reports.lives(300)
-    await publish(js, reports.envelopes)
-    async with running(consumer):
-        await wait_drained(js)
-    rows = reporting_rows(reports.truth(), 2568, 2)
-    planted = [*rows[:3], {**rows[3], "households": rows[3]["households"] + 1}, *rows[4:]]
+@pytest.fixture
+async def reporting(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    """The real reporting service holding its events in its outbox (its relay is off)."""
+    app = create_reporting(platform.reporting.model_copy(update={"relay_enabled": False}))
+    async with serve(app) as client:
+        await asyncio.wait_for(app.state.directory.ready.wait(), 10)
+        yield client
 
-    found = {}
-    for name, served in (("same", rows), ("planted", planted)):
-        transport = httpx.ASGITransport(app=reporting_stub(served))
-        async with httpx.AsyncClient(transport=transport) as client:
-            found[name] = await reconcile(settings, 2568, 2, "http://reporting", client)
 
-    assert len(rows) > 10
-    assert found["same"] == []
-    district, programme = rows[3]["district_code"], rows[3]["programme"]
-    households = rows[3]["households"]
-    assert found["planted"] == [
-        Difference(district, programme, "households", households, households + 1)
-    ]
+async def post_reports(reporting: httpx.AsyncClient, n: int = REPORTS) -> None:
+    for i in range(n):
+        district = ("1001", "1002", "5001")[i % 3]
+        body = report(district_code=district, subdistrict_code=f"{district}01", households=i)
+        response = await reporting.post("/v1/reports", json=body)
+        assert response.status_code == 201, response.text
 
 
 @pytest.fixture
-def reporting_url() -> Iterator[str]:
-    """A stub reporting service on a real port, for the CLI's own HTTP client."""
-    port = free_port()
-    rows = [counts_row("1001", "cast", [2, 5, 1, 1, 1, 1, 1, 1, 1])]
-    server = uvicorn.Server(uvicorn.Config(reporting_stub(rows), port=port, log_config=None))
-    thread = threading.Thread(target=server.run)
-    thread.start()
+async def relay(platform: Platform, js: JetStreamContext) -> AsyncIterator[OutboxRelay]:
+    """A relay of the reporting outbox, started by the test when it wants events to flow."""
+    pool = await db.create_pool(platform.reporting.database_url, REPORTING)
+    yield OutboxRelay(pool, js, poll_interval=0.1)
+    await pool.close()
+
+
+async def test_reconcile_waits_for_reports_in_flight_then_finds_the_totals_equal(
+    reporting: httpx.AsyncClient, relay: OutboxRelay, consumer: Consumer,
+    settings: AggregatorSettings, js: JetStreamContext,
+) -> None:  # fmt: skip
+    await post_reports(reporting)
+    seen: list[Backlog] = []
+    flowing: list[asyncio.Task[None]] = []
+
+    async def on_wait(backlog: Backlog) -> None:  # the backlog drains once it has been seen
+        seen.append(backlog)
+        if not flowing:
+            flowing.extend(asyncio.create_task(t.run()) for t in (relay, consumer))
+
     try:
-        yield f"http://127.0.0.1:{port}"
+        result = await reconcile(
+            settings, 2568, 2, "http://test", reporting, js, wait=30, on_wait=on_wait, pause=0.05
+        )
     finally:
-        server.should_exit = True
-        thread.join()
+        relay.stop()
+        consumer.stop()
+        await asyncio.gather(*flowing)
+
+    assert seen[0] == Backlog(REPORTS, seen[0].outbox_oldest_seconds, 0)
+    assert result.settled
+    assert result.differences == []
+    assert result.backlog.empty
+    assert consumer.stats.applied == REPORTS
 
 
-async def test_reconcile_command_exits_1_listing_differences(
-    database_url: str, reporting_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await eventually(lambda: _up(reporting_url), bool, timeout=10)
-    monkeypatch.setenv("WARROOM_DATABASE_URL", database_url)
-    args = ["reconcile", "--fiscal-year", "2568", "--quarter", "2"]
+async def test_reconcile_command_tells_reports_in_flight_from_a_real_difference(
+    reporting: httpx.AsyncClient, relay: OutboxRelay, consumer: Consumer, platform: Platform,
+    js: JetStreamContext, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("WARROOM_DATABASE_URL", platform.aggregator.database_url)
+    monkeypatch.setenv("WARROOM_NATS_URL", platform.aggregator.nats_url)
+    monkeypatch.setenv("WARROOM_TOKEN", token())
+    await post_reports(reporting)
+    app = create_reporting(platform.reporting.model_copy(update={"relay_enabled": False}))
+    async with live_server(app) as url:
+        args = ["reconcile", "--fiscal-year", "2568", "--quarter", "2", "--reporting-url", url]
 
-    differing = await _invoke([*args, "--reporting-url", reporting_url])
-    unreachable = await _invoke([*args, "--reporting-url", "http://127.0.0.1:9"])
+        in_outbox = await _invoke([*args, "--wait", "0"])
+        relaying = asyncio.create_task(relay.run())
+        await _until_published(js)
+        uncounted = await _invoke([*args, "--wait", "0"])
+        async with running(consumer):
+            await wait_drained(js)
+        equal = await _invoke([*args, "--wait", "30"])
+        await pool.execute(
+            "UPDATE totals SET households = households + 1 WHERE scope = 'district' "
+            "AND code = '1002' AND fiscal_year = 2568 AND quarter = 2 AND dimension = ''"
+        )
+        planted = await _invoke([*args, "--wait", "30"])
+        relay.stop()
+        await relaying
+    unreachable = await _invoke([*args[:5], "--reporting-url", "http://127.0.0.1:9"])
     invalid = await _invoke(["reconcile", "--fiscal-year", "68", "--quarter", "2"])
 
-    assert differing.exit_code == 1
-    assert "1001 cast reports: aggregator 0, reporting 2 (-2)" in differing.stdout
-    assert "1001 cast households: aggregator 0, reporting 5 (-5)" in differing.stdout
+    assert in_outbox.exit_code == 3, in_outbox.output
+    assert f"{REPORTS} events in the reporting outbox" in in_outbox.stderr
+    assert "in flight? 1001 cast reports: aggregator 0, reporting 10 (-10)" in in_outbox.stdout
+    assert uncounted.exit_code == 3, uncounted.output
+    assert f"0 events in the reporting outbox (oldest 0.0 s), {REPORTS} not yet counted" in (
+        uncounted.stderr
+    )
+    assert equal.exit_code == 0, equal.output
+    assert "the totals match the reporting service, nothing in flight" in equal.stdout
+    households = sum(range(1, REPORTS, 3))  # the reports of 1002
+    assert planted.exit_code == 1, planted.output
+    assert planted.stdout.splitlines() == [
+        f"1002 cast households: aggregator {households + 1}, reporting {households} (+1)"
+    ]
+    assert "the same in two comparisons with nothing in flight" in planted.stderr
     assert unreachable.exit_code == 2
+    assert "could not compare" in unreachable.stderr
     assert invalid.exit_code == 2
 
 
-async def _up(url: str) -> bool:
-    try:
-        async with httpx.AsyncClient() as client:
-            await client.get(url)
-    except httpx.HTTPError:
-        return False
-    return True
+async def _until_published(js: JetStreamContext) -> None:
+    async with asyncio.timeout(15):
+        while (await js.stream_info("REPORTS")).state.messages < REPORTS:
+            await asyncio.sleep(0.02)  # polling interval of a bounded wait
 
 
 async def _invoke(args: list[str]) -> Any:

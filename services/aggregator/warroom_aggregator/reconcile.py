@@ -3,20 +3,32 @@
 The comparison is a pure function of two count tables keyed by (district, programme); fetching
 them is a thin layer around it: the reporting service over HTTP (`GET /v1/reports:counts`),
 the aggregator's district rows from its own database.
+
+The two sides are read at different moments, and a report accepted a second ago may still be in
+the reporting service's outbox or not yet counted by the aggregator's consumer: a difference
+then is only lag. So a comparison counts only when nothing was in flight just before and just
+after it (the outbox empty, `GET /v1/outbox`, and every message of the consumer acked), and a
+difference is real only when two such comparisons in a row agree on it; until then (at most
+`wait` seconds) reconcile waits for the backlog to drain and says what was in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
 import httpx
+from nats.js import JetStreamContext
 from pydantic import BaseModel, ConfigDict
 
 from warroom_aggregator import SCHEMA
 from warroom_aggregator.events import OVERALL, SECTORS
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.store import SECTOR_COLUMNS
+from warroom_aggregator.topology import CONSUMER, REPORTS
 from warroom_shared import db
 
 FIGURES = ("reports", "households", *(s.value for s in SECTORS))
@@ -101,14 +113,96 @@ async def aggregator_counts(conn: asyncpg.Connection, fiscal_year: int, quarter:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What was accepted but may not be in the totals yet."""
+
+    outbox_rows: int  # stored by the reporting service, not yet published
+    outbox_oldest_seconds: float
+    uncounted: int  # on the stream, not yet acked by the aggregator's consumer
+
+    @property
+    def empty(self) -> bool:
+        return self.outbox_rows == 0 and self.uncounted == 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.outbox_rows} events in the reporting outbox (oldest "
+            f"{self.outbox_oldest_seconds:.1f} s), {self.uncounted} not yet counted by the "
+            "aggregator"
+        )
+
+
+class _Outbox(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    rows: int
+    oldest_age_seconds: float
+
+
+async def read_backlog(client: httpx.AsyncClient, base_url: str, js: JetStreamContext) -> Backlog:
+    response = await client.get(f"{base_url.rstrip('/')}/v1/outbox")
+    response.raise_for_status()
+    outbox = _Outbox.model_validate_json(response.content)
+    info = await js.consumer_info(REPORTS, CONSUMER)
+    uncounted = (info.num_pending or 0) + (info.num_ack_pending or 0)
+    return Backlog(outbox.rows, outbox.oldest_age_seconds, uncounted)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    differences: list[Difference]
+    settled: bool  # compared twice with nothing in flight: the differences are real
+    backlog: Backlog  # the last one read
+    waited: float  # seconds
+
+
+OnWait = Callable[[Backlog], Awaitable[None]]
+
+
 async def reconcile(
     settings: AggregatorSettings,
     fiscal_year: int,
     quarter: int,
     reporting_url: str,
     client: httpx.AsyncClient,
+    js: JetStreamContext,
+    wait: float,
+    on_wait: OnWait | None = None,
+    pause: float = 0.5,
+) -> Result:
+    """Compare one period once nothing is in flight, waiting at most `wait` seconds for that;
+    `client` carries the caller's token to the reporting service, `on_wait` hears of each
+    backlog waited on."""
+    began = time.monotonic()
+    confirming: list[Difference] | None = None  # differences of a settled comparison, to confirm
+    while True:
+        before = await read_backlog(client, reporting_url, js)
+        differences = await _compare(settings, fiscal_year, quarter, reporting_url, client)
+        after = await read_backlog(client, reporting_url, js)
+        backlog, waited = (before if after.empty else after), time.monotonic() - began
+        settled = before.empty and after.empty
+        if settled and (not differences or differences == confirming):
+            return Result(differences, True, backlog, waited)
+        # A second settled comparison tells a real difference from a report that came and was
+        # counted between the two reads; it is always made, whatever is left of `wait`.
+        unconfirmed = settled and confirming is None
+        confirming = differences if settled else None
+        if not unconfirmed:
+            if waited >= wait:
+                return Result(differences, False, backlog, waited)
+            if on_wait is not None and not backlog.empty:
+                await on_wait(backlog)
+        await asyncio.sleep(pause)  # the backlog drains by itself: look again shortly
+
+
+async def _compare(
+    settings: AggregatorSettings,
+    fiscal_year: int,
+    quarter: int,
+    reporting_url: str,
+    client: httpx.AsyncClient,
 ) -> list[Difference]:
-    """Compare one period; `client` carries the caller's token to the reporting service."""
     theirs = await fetch_reporting(client, reporting_url, fiscal_year, quarter)
     conn = await db.connect(settings.database_url, SCHEMA)
     try:
