@@ -1,0 +1,77 @@
+"""The embedded PostgreSQL's files: where they live as root, and the lock file a dead
+postmaster leaves behind."""
+
+from __future__ import annotations
+
+import pwd
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from warroom_cli import pgfiles
+from warroom_cli.embedded import EmbeddedPostgres, free_port
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)  # like /root: no one else may enter
+    pg = EmbeddedPostgres(home / "data" / "postgres", free_port(), durable=False)
+    yield pg
+    pg.stop()
+
+
+@pytest.mark.skipif(not pgfiles.as_root(), reason="PostgreSQL runs as the user itself")
+def test_postgres_as_root_opens_nothing_above_the_data_folder(server: EmbeddedPostgres) -> None:
+    home = server.data_dir.parent.parent
+    before = {path: path.stat().st_mode for path in (home, *home.parents)}
+
+    server.start()
+
+    assert {path: path.stat().st_mode for path in before} == before
+    cluster = server.data_dir.resolve()
+    assert server.data_dir.is_symlink()
+    assert not cluster.is_relative_to(home)
+    info = cluster.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (
+        0o700,
+        pwd.getpwnam(pgfiles.OS_USER).pw_uid,
+    )
+
+
+def test_postgres_starts_over_the_lock_file_of_a_postmaster_long_gone(
+    server: EmbeddedPostgres,
+) -> None:
+    server.start()
+    server.stop()
+    cluster = server.data_dir.resolve()
+    lock = cluster / "postmaster.pid"
+    # Its PID now belongs to another live process of PostgreSQL's user: PostgreSQL refuses that.
+    with subprocess.Popen(["sleep", "60"], user=pgfiles.os_user()) as other:
+        lock.write_text(f"{other.pid}\n{cluster}\n")
+        try:
+            server.start()
+        finally:
+            other.kill()
+
+    assert lock.read_text().split("\n")[0] == str(server.proc and server.proc.pid)
+
+
+def test_postgres_refuses_the_lock_file_of_a_live_postmaster(
+    tmp_path: Path, server: EmbeddedPostgres
+) -> None:
+    server.start()
+    cluster = server.data_dir.resolve()
+    lock = (cluster / "postmaster.pid").read_text()
+    second = EmbeddedPostgres(server.data_dir, free_port(), durable=False)
+
+    with pytest.raises(
+        RuntimeError,
+        match=f"PostgreSQL \\(pid {server.proc and server.proc.pid}\\) is already running",
+    ):
+        second.start()
+
+    assert (cluster / "postmaster.pid").read_text() == lock
