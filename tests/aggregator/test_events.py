@@ -28,6 +28,8 @@ def test_parse_report_lives_gives_commutative_deltas() -> None:
     [
         ({"quarter": 5}, "quarter"),
         ({"district_code": "1001", "province_code": "50"}, "district_code is not in province"),
+        ({"district_code": "1001\n"}, "district_code"),
+        ({"province_code": "10\n", "district_code": "1001"}, "province_code"),
         ({"dimensions": []}, "dimensions"),
         ({"programme": "party"}, "programme"),
         ({"participants": {"government": -1}}, "participants"),

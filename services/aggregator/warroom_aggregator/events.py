@@ -31,8 +31,9 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 
 # gc=False: these hold no reference cycles, so the garbage collector need not track them
 class Figures(msgspec.Struct, frozen=True, gc=False):
-    province_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}$")]
-    district_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
+    # \Z, not $: Python's `$` (which msgspec uses) also matches before a final newline
+    province_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}\Z")]
+    district_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}\Z")]
     fiscal_year: Annotated[int, msgspec.Meta(ge=2500, le=2999)]
     quarter: Annotated[int, msgspec.Meta(ge=1, le=4)]
     programme: Programme
