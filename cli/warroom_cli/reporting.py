@@ -41,7 +41,7 @@ async def _relay(settings: ReportingSettings) -> None:
         settings.database_url, SCHEMA, timeouts=settings.database_timeouts()
     )
     nc = await messaging.connect(settings.nats_url, "warroom-relay")
-    worker = OutboxRelay(pool, nc.jetstream(), batch_size=settings.relay_batch_size)
+    worker = OutboxRelay(pool, nc, batch_size=settings.relay_batch_size)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, worker.stop)

@@ -5,6 +5,11 @@ the same time; it publishes a batch with async JetStream publishes (`Nats-Msg-Id
 the stream drops a republish after a crash), deletes the rows once the server has acked them, and
 wakes on LISTEN/NOTIFY with a polling fallback. The request path never waits on NATS.
 
+Through a NATS outage it publishes nothing (the client would only buffer it), and once the client
+has reconnected it publishes again within a poll interval. A batch whose acks were still awaited
+when the connection was lost is published again as soon as the client has reconnected: the server
+that had it may be gone with it, and its acks would never come.
+
 A row's headers carry the W3C `traceparent` of the request that stored it (`tracing`), so the
 event reaches NATS with it.
 
@@ -23,9 +28,10 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
-from nats.js import JetStreamContext
+from nats.aio.client import Client as NATS
 from prometheus_client import Counter
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
@@ -37,6 +43,7 @@ from warroom_shared.metrics import Metrics
 log = logging.getLogger(__name__)
 
 CHANNEL = "warroom_outbox"
+RECONNECT_CHECK = 0.1  # seconds between looks at the NATS connection while acks are awaited
 
 MIGRATION = Migration(
     "0000_outbox",
@@ -140,7 +147,7 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        js: JetStreamContext,
+        nc: NATS,
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
@@ -149,7 +156,8 @@ class OutboxRelay:
         metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
-        self._js = js
+        self._nc = nc
+        self._js = nc.jetstream()
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._linger = linger
@@ -202,16 +210,27 @@ class OutboxRelay:
         try:
             while not self._stopping and await self.publish_batch() == self._batch_size:
                 pass
+        except NatsReconnected:
+            log.warning("outbox relay: NATS reconnected while a batch awaited its acks; again")
+            self._failed()
+            self._wake.set()  # at once, not after a poll interval
         except Exception:  # broker or database down: retry, never die
             log.exception("outbox relay: publish failed; retrying")
-            if self._failures is not None:
-                self._failures.inc()
+            self._failed()
+
+    def _failed(self) -> None:
+        if self._failures is not None:
+            self._failures.inc()
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
     async def publish_batch(self) -> int:
-        """Publish one batch of unsent rows; returns how many were published."""
+        """Publish one batch of unsent rows; returns how many were published (none while NATS
+        is disconnected)."""
+        if not self._nc.is_connected:
+            return 0
+        reconnects = self._nc.stats["reconnects"]
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, event_id, subject, payload, headers FROM outbox "
@@ -228,9 +247,7 @@ class OutboxRelay:
                 )
                 for r in rows
             ]
-            results = await asyncio.wait_for(
-                asyncio.gather(*futures, return_exceptions=True), self._ack_timeout
-            )
+            results = await self._acks(futures, reconnects)
             failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
                 raise failures[0]
@@ -241,6 +258,24 @@ class OutboxRelay:
             await conn.execute("UPDATE outbox_published SET events = events + $1", len(rows))
         self.published += len(rows)
         return len(rows)
+
+    async def _acks(self, futures: list[asyncio.Future[Any]], reconnects: int) -> list[Any]:
+        """The stream's answers to a batch, or `NatsReconnected` as soon as the client has
+        reconnected since the batch was sent (acks lost with a connection never come)."""
+        acks = asyncio.gather(*futures, return_exceptions=True)
+        try:
+            async with asyncio.timeout(self._ack_timeout):
+                while not acks.done():
+                    if self._nc.stats["reconnects"] != reconnects:
+                        raise NatsReconnected
+                    await asyncio.wait([acks], timeout=RECONNECT_CHECK)
+        finally:
+            acks.cancel()  # a no-op once done; else frees the batch's futures
+        return acks.result()
+
+
+class NatsReconnected(Exception):
+    """The connection to NATS was lost and made again while a batch waited for its acks."""
 
 
 def _closed(conn: asyncpg.Connection) -> bool:

@@ -5,6 +5,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from typer.testing import CliRunner
 
@@ -59,10 +60,10 @@ async def post_reports(reporting: httpx.AsyncClient, n: int = REPORTS) -> None:
 
 
 @pytest.fixture
-async def relay(platform: Platform, js: JetStreamContext) -> AsyncIterator[OutboxRelay]:
+async def relay(platform: Platform, nc: NATS) -> AsyncIterator[OutboxRelay]:
     """A relay of the reporting outbox, started by the test when it wants events to flow."""
     pool = await db.create_pool(platform.reporting.database_url, REPORTING)
-    yield OutboxRelay(pool, js, poll_interval=0.1)
+    yield OutboxRelay(pool, nc, poll_interval=0.1)
     await pool.close()
 
 

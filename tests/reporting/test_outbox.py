@@ -114,7 +114,7 @@ async def test_two_relays_publish_each_row_once(
     pool = await db.create_pool(settings.database_url, "reporting")
     try:
         js = nc.jetstream()
-        relays = [OutboxRelay(pool, js, batch_size=50) for _ in range(2)]
+        relays = [OutboxRelay(pool, nc, batch_size=50) for _ in range(2)]
         tasks = [asyncio.create_task(relay.run()) for relay in relays]
 
         async def drained() -> bool:

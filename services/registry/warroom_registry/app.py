@@ -31,7 +31,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         async with pool.acquire() as conn:
             app.state.geography = await Geography.read(conn)
         app.state.pool = pool
-        relay = OutboxRelay(pool, nc.jetstream(), metrics=app.state.metrics)
+        relay = OutboxRelay(pool, nc, metrics=app.state.metrics)
         relay_task = asyncio.create_task(relay.run()) if settings.relay_enabled else None
         streams = (messaging.REGISTRY_STREAM.name or "", f"KV_{messaging.DISTRICTS_BUCKET.bucket}")
         loops = {"relay": relay_task} if relay_task is not None else {}

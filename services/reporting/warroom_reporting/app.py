@@ -37,7 +37,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         app.state.batcher = batcher = SubmitBatcher(pool)
         loops["batcher"] = asyncio.create_task(batcher.run())
         metrics = app.state.metrics
-        relay = OutboxRelay(pool, js, batch_size=settings.relay_batch_size, metrics=metrics)
+        relay = OutboxRelay(pool, nc, batch_size=settings.relay_batch_size, metrics=metrics)
         if settings.relay_enabled:
             loops["relay"] = asyncio.create_task(relay.run())
         streams = (messaging.REPORTS_STREAM.name or "", f"KV_{messaging.DISTRICTS_BUCKET.bucket}")
