@@ -1,7 +1,8 @@
 """What every HTTP service does the same way: limits, error shapes, request ids, cache validators.
 
-Bad input always gets a 4xx with field-level messages, never a 500:
-malformed JSON -> 400, body too large -> 413, wrong content type -> 415, invalid fields -> 422.
+Bad input always gets a 4xx with field-level messages, never a 500: malformed JSON (a duplicate
+key too: `jsonbody.py`) -> 400, body too large -> 413, wrong content type -> 415, invalid fields
+or query parameters (and text PostgreSQL cannot store: `text.py`) -> 422.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from warroom_shared import tracing
 from warroom_shared.logging import request_id as request_id_var
 from warroom_shared.metrics import Metrics, MetricsMiddleware
+from warroom_shared.text import printable, query_errors
 
 JSON = "application/json"
 log = logging.getLogger(__name__)
@@ -83,15 +86,21 @@ def field_errors(errors: list[Any]) -> list[dict[str, Any]]:
         loc = [str(p) for p in err.get("loc", ())]
         if loc and loc[0] == "body":
             loc = loc[1:]
-        out.append({"field": ".".join(loc) or "body", "message": err["msg"], "type": err["type"]})
+        field, message = printable(".".join(loc) or "body"), printable(err["msg"])
+        out.append({"field": field, "message": message, "type": err["type"]})
     return out
 
 
 async def _on_validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return problem_response(400, "malformed_json", "The body is not valid JSON.")
+    invalid = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if invalid is not None:
+        reason = invalid.get("ctx", {}).get("error")
+        message = (
+            f"The body is not valid JSON: {reason}." if reason else "The body is not valid JSON."
+        )
+        return problem_response(400, "malformed_json", printable(message))
     return problem_response(
         422, "invalid_fields", "Some fields are invalid.", fields=field_errors(errors)
     )
@@ -173,9 +182,10 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         limit, types = self._rules(scope["path"])
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        # latin-1: header bytes need not be UTF-8
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
+        if length is not None and _DIGITS.fullmatch(length) and int(length) > limit:
             await _send(scope, receive, send, _too_large(limit))
             return
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -198,6 +208,9 @@ class LimitsMiddleware:
             if started:
                 raise
             await _send(scope, receive, send, _too_large(limit))
+
+
+_DIGITS = re.compile("[0-9]{1,18}")
 
 
 class _BodyTooLarge(Exception):
@@ -227,6 +240,28 @@ def _capped(receive: Receive, limit: int) -> Receive:
     return wrapped
 
 
+class QueryTextMiddleware:
+    """Refuses (422, a message per parameter) a query string with a value that is not acceptable
+    text (`text.query_errors`), for every route at once: the framework would replace bytes that
+    are not UTF-8 without a word, and pass a NUL on to the database."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        errors = query_errors(scope["query_string"]) if scope["type"] == "http" else []
+        if errors:
+            response = problem_response(
+                422, "invalid_fields", "Some fields are invalid.", fields=errors
+            )
+            await _send(scope, receive, send, response)
+            return
+        await self.app(scope, receive, send)
+
+
+_REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,64}")  # visible ASCII: it goes into logs and headers
+
+
 class RequestIdMiddleware:
     """Gives every request an id (kept from `X-Request-ID` if the caller sent one) and a span of
     the caller's W3C trace (`traceparent`; a new trace if it sent none or an invalid one). Both
@@ -241,7 +276,7 @@ class RequestIdMiddleware:
             return
         headers = dict(scope["headers"])
         sent = headers.get(b"x-request-id", b"")
-        request_id = sent.decode(errors="replace")[:64] if sent else uuid.uuid4().hex
+        request_id = sent.decode() if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         parent = headers.get(b"traceparent")
         state = headers.get(b"tracestate")
@@ -274,7 +309,7 @@ def install_common(
     overrides: Mapping[str, tuple[int, tuple[str, ...]]] | None = None,
     metrics: Metrics | None = None,
 ) -> None:
-    """Error handlers, limits, metrics and request ids, the same on every service."""
+    """Error handlers, limits, query text, metrics and request ids, the same on every service."""
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
@@ -282,9 +317,20 @@ def install_common(
         app.add_exception_handler(unavailable, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected_error)
     app.add_middleware(LimitsMiddleware, max_bytes=max_body_bytes, overrides=overrides)
+    app.add_middleware(QueryTextMiddleware)
     if metrics is not None:  # outside the limits, so their 413 and 415 are counted too
         app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
+
+
+_VERSION_TAG = re.compile(r'[ \t]*(?:W/)?"?([0-9]{1,9})"?[ \t]*')
+
+
+def version_in(if_match: str) -> int | None:
+    """The version an `If-Match` names, for resources whose ETag is `"<version>"`; None when it
+    names none (a list, `*`, digits other than ASCII, a number too large to be a version)."""
+    found = _VERSION_TAG.fullmatch(if_match)
+    return int(found.group(1)) if found else None
 
 
 def etag_of(payload: Any) -> str:

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from warroom_shared import asyncapi
 from warroom_shared.http import ERROR_RESPONSES, install_common
+from warroom_shared.jsonbody import require_strict_json
 from warroom_shared.metrics import CONTENT_TYPE, Metrics
 from warroom_shared.readiness import Readiness
 from warroom_shared.security.access import (
@@ -173,5 +174,6 @@ def service_app(
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
     for router in every_router:
         annotate_rules(router.routes)
+        require_strict_json(router.routes)
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

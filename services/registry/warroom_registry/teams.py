@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, StringConstraints
 
 from warroom_registry import SOURCE
 from warroom_shared import outbox
@@ -23,9 +23,12 @@ from warroom_shared.events import (
     TeamMemberAssigned,
     TeamMemberRemoved,
 )
-from warroom_shared.http import Problem
+from warroom_shared.http import Problem, version_in
+from warroom_shared.text import ValidText
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ValidText
+]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{7,18}$")]
 
 
@@ -34,7 +37,7 @@ class TeamCreate(BaseModel):
 
     district_code: Annotated[str, Field(pattern=r"^[0-9]{4}$", examples=["1001"])]
     fiscal_year: Annotated[
-        int, Field(ge=2560, le=2700, description="Buddhist Era", examples=[2569])
+        int, Strict(), Field(ge=2560, le=2700, description="Buddhist Era", examples=[2569])
     ]
 
 
@@ -46,7 +49,7 @@ class MemberAssign(BaseModel):
     organisation: Text
     sector: Sector | None = Field(None, description="Defaults to the role's default sector")
     phone: Phone | None = None
-    email: EmailStr | None = None
+    email: Annotated[EmailStr, ValidText] | None = None
 
 
 PERSONAL = "null unless the caller may see members' personal data"
@@ -239,7 +242,7 @@ def parse_if_match(header: str | None) -> int:
     """The version an `If-Match` names; 428 without one, 412 when it cannot be ours."""
     if header is None:
         raise Problem(428, "precondition_required", "Send If-Match with the team's ETag.")
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = version_in(header)
+    if version is None:
         raise Problem(412, "stale_version", "If-Match does not name a version of this team.")
-    return int(value)
+    return version

@@ -17,6 +17,7 @@ from warroom_registry.api.deps import ConnDep, GeoDep
 from warroom_registry.teams import MemberAssign, Team, TeamCreate, TeamSummary
 from warroom_shared.domain import Role
 from warroom_shared.http import Problem
+from warroom_shared.jsonbody import StrictJSONRoute
 from warroom_shared.security.access import (
     ADMIN,
     DISTRICT_OFFICER,
@@ -28,7 +29,7 @@ from warroom_shared.security.access import (
 )
 from warroom_shared.security.principal import Principal
 
-router = APIRouter(prefix="/v1/teams", tags=["teams"])
+router = APIRouter(prefix="/v1/teams", tags=["teams"], route_class=StrictJSONRoute)
 
 IfMatch = Annotated[str | None, Header(description="The team's ETag, from a previous read")]
 Reader = Annotated[Principal, Depends(Allow(*READERS))]
@@ -91,7 +92,7 @@ async def list_teams(
     district: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
     province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     fiscal_year: Annotated[int | None, Query(ge=2560, le=2700)] = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{4}:[0-9]{4}$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> TeamPage:
     """Teams with their completeness, filtered by district, province and fiscal year

@@ -20,11 +20,12 @@ from warroom_reporting.models import (
 )
 from warroom_reporting.validation import place_errors, refuse, require_ready
 from warroom_shared.directory import DistrictDirectory
-from warroom_shared.http import Problem
+from warroom_shared.http import Problem, version_in
+from warroom_shared.jsonbody import StrictJSONRoute
 from warroom_shared.security.access import outside_area
 from warroom_shared.security.principal import Principal
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=StrictJSONRoute)
 
 IfMatch = Annotated[str | None, Header(description="The report's ETag (its version)")]
 
@@ -48,10 +49,10 @@ def _version(if_match: str | None, required: bool) -> int | None:
         if required:
             raise Problem(428, "precondition_required", "Send If-Match with the report's ETag.")
         return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = version_in(if_match)
+    if version is None:
         raise Problem(412, "stale_version", "If-Match does not name a version of this report.")
-    return int(value)
+    return version
 
 
 @router.post("", status_code=201, responses={200: {"model": Receipt}, 409: {}, 503: {}})
