@@ -1,12 +1,19 @@
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
+from fastapi import FastAPI
 
+from tests.utils.apps import serve
 from tests.utils.auth import bearer
 from tests.utils.factories import report
 from tests.utils.processes import service_env
 from warroom_cli.embedded import serving
+from warroom_reporting import SCHEMA, bulk
+from warroom_reporting.app import create_app
+from warroom_reporting.models import ReportIn
 from warroom_reporting.settings import ReportingSettings
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -98,3 +105,85 @@ async def test_replicas_importing_the_same_reports_at_once_store_each_once(
     tallies = [a.json() for a in answers]
     assert sum(t["created"] for t in tallies) == 5000
     assert [t["created"] + t["duplicate"] for t in tallies] == [5000, 5000]
+
+
+async def test_bulk_line_refused_by_database_is_refused_alone(
+    reporting: httpx.AsyncClient, database_url: str
+) -> None:
+    """A line PostgreSQL refuses (a NUL in its text) among 200: that line is refused with a
+    field message, the other 199 are stored."""
+    bodies = [report() for _ in range(200)]
+    bodies[136]["title"] = "ประปา\u0000หมู่บ้าน"
+    r = await reporting.post("/v1/reports:bulk", content=ndjson(*bodies), headers=NDJSON)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert (answer["created"], answer["refused"]) == (199, 1)
+    [refusal] = [res for res in answer["results"] if res["status"] == "refused"]
+    assert refusal["line"] == 137
+    assert refusal["fields"]
+    assert await _count(database_url, "SELECT count(*) FROM reports") == 199
+
+
+async def test_bulk_store_refuses_only_the_lines_the_database_refuses(
+    reporting: httpx.AsyncClient, reporting_app: FastAPI, database_url: str
+) -> None:
+    """Lines that slipped past validation with values the database refuses, in both halves of
+    an import and next to a resend: only those lines are refused."""
+    valid = {n: ReportIn.model_validate(report()) for n in range(1, 1001)}
+    valid[1001] = ReportIn.model_validate(valid[500].model_dump())  # sent again: a duplicate
+    for n in (3, 777):
+        valid[n] = valid[n].model_copy(update={"details": "รายละเอียด\x00"})
+    pool = reporting_app.state.pool
+    results = await bulk.store(pool, valid, reporting_app.state.directory, "officer")
+    statuses = {r.line: r.status for r in results}
+    assert sorted(statuses) == sorted(valid)
+    assert [n for n, s in statuses.items() if s == "refused"] == [3, 777]
+    assert statuses[1001] == "duplicate"
+    assert list(statuses.values()).count("created") == 998
+    assert await _count(database_url, "SELECT count(*) FROM report_history") == 998
+
+
+async def test_slow_bulk_uploads_leave_connections_for_single_reports(
+    reporting_settings: ReportingSettings,
+) -> None:
+    """More bulk uploads than the pool has connections, each sending its body slowly: single
+    POSTs are stored all the while, and the uploads are stored once their bodies arrive."""
+    app = create_app(reporting_settings.model_copy(update={"pool_max_size": 3}))
+    bodies = [[report() for _ in range(20)] for _ in range(4)]
+    arrive = asyncio.Event()
+    sending = 0
+
+    async def slowly(lines: list[dict[str, object]]) -> AsyncIterator[bytes]:
+        nonlocal sending
+        yield ndjson(*lines[:10]) + b"\n"
+        sending += 1
+        await arrive.wait()
+        yield ndjson(*lines[10:])
+
+    async with serve(app) as client:
+        await asyncio.wait_for(app.state.directory.ready.wait(), 10)
+        uploads = [
+            asyncio.create_task(
+                client.post("/v1/reports:bulk", content=slowly(lines), headers=NDJSON)
+            )
+            for lines in bodies
+        ]
+        try:
+            async with asyncio.timeout(10):
+                while sending < len(uploads):  # every upload is in the middle of its body
+                    await asyncio.sleep(0.01)
+                for _ in range(5):
+                    single = await client.post("/v1/reports", json=report())
+                    assert single.status_code == 201, single.text
+        finally:
+            arrive.set()
+        answers = await asyncio.gather(*uploads)
+    assert [(a.status_code, a.json()["created"]) for a in answers] == [(200, 20)] * 4
+
+
+async def _count(database_url: str, sql: str) -> int:
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
+    try:
+        return int(await conn.fetchval(sql))
+    finally:
+        await conn.close()

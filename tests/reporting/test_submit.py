@@ -232,3 +232,20 @@ async def test_submit_report_when_database_connections_drop_answers_503_then_rec
         assert refused.json()["error"]["code"] == "database_unavailable"
         assert refused.headers["Retry-After"] == "1"
     assert statuses[-1].status_code == 201
+
+
+async def test_submit_report_refused_by_database_fails_only_its_own_request(
+    reporting: httpx.AsyncClient, database_url: str
+) -> None:
+    """A report PostgreSQL refuses (a NUL in its text) among concurrent POSTs that share its
+    batch: it alone is refused, 422 with a field message; the others are stored."""
+    fresh = [report() for _ in range(30)]
+    nul = report(title="ประปา\u0000หมู่บ้าน")
+    answers = await asyncio.gather(
+        *(reporting.post("/v1/reports", json=b) for b in [*fresh[:15], nul, *fresh[15:]])
+    )
+    assert [a.status_code for a in answers] == [201] * 15 + [422] + [201] * 15
+    refused = answers[15].json()["error"]
+    assert refused["code"] == "invalid_fields"
+    assert refused["fields"]
+    assert await _count(database_url, "SELECT count(*) FROM reports") == 30

@@ -34,7 +34,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.directory = directory = DistrictDirectory()
         loops = {"directory": asyncio.create_task(directory.run(js))}
-        app.state.batcher = batcher = SubmitBatcher(pool)
+        app.state.batcher = batcher = SubmitBatcher(pool, queue_max=settings.submit_queue_max)
         loops["batcher"] = asyncio.create_task(batcher.run())
         metrics = app.state.metrics
         relay = OutboxRelay(pool, nc, batch_size=settings.relay_batch_size, metrics=metrics)

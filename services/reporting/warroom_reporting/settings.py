@@ -7,3 +7,6 @@ class ReportingSettings(WarroomSettings):
     relay_enabled: bool = True  # off when relays run as their own processes (`warroom relay`)
     relay_batch_size: int = 500
     pool_max_size: int = 20
+    # Single reports waiting for group commit (queued or being committed), per replica: beyond
+    # it a POST answers 503 with Retry-After (at ~3,700 stored a second, a third of a second).
+    submit_queue_max: int = 1000

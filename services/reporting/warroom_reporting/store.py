@@ -68,7 +68,15 @@ WITH new AS (
 )
 SELECT report_id, received_at FROM r
 """
-Submission = tuple[ReportIn, str, str, dict[str, str]]  # report, province, account, trace
+# report, province, account, trace: the request's trace headers, for its event (group commit
+# runs outside the request's context)
+Submission = tuple[ReportIn, str, str, dict[str, str]]
+
+# A report's own values refused (text PostgreSQL cannot hold, such as NUL; a number out of a
+# column's range): by the database (class 22, DataError), or while encoding them, by asyncpg
+# (its client-side DataError is a ValueError) or Python (UnicodeEncodeError). The report's
+# fault, not the service's: 422.
+UNSTORABLE: tuple[type[Exception], ...] = (asyncpg.DataError, ValueError)
 
 
 def content_row(
@@ -106,6 +114,36 @@ def new_report(report: ReportIn, province_code: str, trace: Mapping[str, str]) -
     return NewReport(report.report_id, hash_content(content), row, content, event)
 
 
+class Prepared(NamedTuple):
+    """A submission with what storing it writes worked out (`prepare`)."""
+
+    report: ReportIn
+    new: NewReport
+    account: str
+
+
+def prepare(submission: Submission) -> Prepared:
+    """Work out a submission's row, history content and event; 422 when its values cannot be
+    stored, so that it is refused on its own before it joins a batch."""
+    report, province, account, trace = submission
+    try:
+        return Prepared(report, new_report(report, province, trace), account)
+    except UNSTORABLE as exc:
+        raise unstorable(exc) from None
+
+
+def unstorable(exc: Exception) -> Problem:
+    """The answer to a report whose values the database refused (`UNSTORABLE`)."""
+    return Problem(
+        422, "invalid_fields", "The report holds a value that cannot be stored.",
+        fields=[unstorable_field(exc)],
+    )  # fmt: skip
+
+
+def unstorable_field(exc: Exception) -> dict[str, Any]:
+    return {"field": "body", "message": f"cannot be stored: {exc}", "type": "unstorable"}
+
+
 def submitted_envelope(report: ReportIn, province_code: str) -> Envelope:
     event = ReportSubmitted(
         province_code=province_code,
@@ -120,25 +158,28 @@ def submitted_envelope(report: ReportIn, province_code: str) -> Envelope:
 async def submit(
     conn: asyncpg.Connection, submissions: Sequence[Submission]
 ) -> list[tuple[Receipt, bool] | Problem]:
+    """`submit_prepared` for submissions not yet prepared."""
+    return await submit_prepared(conn, [prepare(s) for s in submissions])
+
+
+async def submit_prepared(
+    conn: asyncpg.Connection, submissions: Sequence[Prepared]
+) -> list[tuple[Receipt, bool] | Problem]:
     """Store new reports with their events, in one statement; for each submission its receipt
     and whether it was created, or a 409 when its id was already taken by other content.
 
-    A submission is (report, province, account, trace): `account` is who sent it, as
-    authenticated (a token's subject), for the audit trail; `trace` the request's trace headers
-    (group commit runs outside the request's context). A resend, in this batch or before it,
-    answers the original receipt."""
-    first: dict[uuid.UUID, Submission] = {}
+    A submission's `account` is who sent it, as authenticated (a token's subject), for the
+    audit trail. A resend, in this batch or before it, answers the original receipt. One
+    statement: when the database refuses any report of it, none is stored."""
+    first: dict[uuid.UUID, Prepared] = {}
     for submission in submissions:
-        first.setdefault(submission[0].report_id, submission)
-    rows = [
-        _submit_row(new_report(report, province, trace), account)
-        for report, province, account, trace in first.values()
-    ]
+        first.setdefault(submission.report.report_id, submission)
+    rows = [_submit_row(s.new, s.account) for s in first.values()]
     created = {
         r["report_id"]: r["received_at"]
         for r in await conn.fetch(SUBMIT_SQL, *zip(*rows, strict=True))
     }
-    reports = [report for report, *_ in submissions]
+    reports = [s.report for s in submissions]
     return [
         outcome if isinstance(outcome, Problem) else (receipt(report, outcome[0]), outcome[1])
         for report, outcome in zip(reports, await answers(conn, reports, created), strict=True)

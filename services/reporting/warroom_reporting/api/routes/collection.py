@@ -89,7 +89,7 @@ async def export_reports_csv(flt: FilterDep, pool: PoolDep) -> StreamingResponse
     },
 )
 async def submit_reports_bulk(
-    principal: Writer, request: Request, conn: ConnDep, directory: DirectoryDep
+    principal: Writer, request: Request, pool: PoolDep, directory: DirectoryDep
 ) -> BulkAnswer:
     """NDJSON, one report a line (at most 10,000 lines, 10 MiB): an answer per line."""
     require_ready(directory)
@@ -97,7 +97,7 @@ async def submit_reports_bulk(
     if len(lines) > bulk.MAX_LINES:
         raise Problem(413, "too_many_lines", f"Send at most {bulk.MAX_LINES} lines a request.")
     refused, valid = await bulk.parse(lines, directory, principal)
-    stored = await bulk.store(conn, valid, directory, principal.subject) if valid else []
+    stored = await bulk.store(pool, valid, directory, principal.subject) if valid else []
     results = sorted(refused + stored, key=lambda r: r.line)
     tally = Counter(r.status for r in results)
     return BulkAnswer(
