@@ -18,6 +18,7 @@ from rich.progress import Progress
 
 from warroom_cli.auth import TokenOption, bearer
 from warroom_reporting import SCHEMA
+from warroom_reporting.queries import csv_text_restored
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db, messaging
 from warroom_shared.domain import Sector
@@ -53,7 +54,9 @@ async def _relay(settings: ReportingSettings) -> None:
 
 
 def csv_report(row: dict[str, str]) -> dict[str, Any]:
-    """One CSV row (the columns of `/v1/reports.csv`, plus reported_by_name/_position)."""
+    """One CSV row (the columns of `/v1/reports.csv`). A cell the export put behind a `'`, so
+    that a spreadsheet would not run it as a formula, gets its original text back."""
+    row = {k: csv_text_restored(v) if isinstance(v, str) else v for k, v in row.items()}
     report: dict[str, Any] = {
         "programme": row["programme"],
         "district_code": row["district_code"],

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from warroom_reporting import SCHEMA, bulk
+from warroom_reporting import SCHEMA, bulk, queries
 from warroom_reporting.api.routes import collection, outbox, reports
 from warroom_reporting.batcher import SubmitBatcher
 from warroom_reporting.settings import ReportingSettings
@@ -34,6 +34,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.directory = directory = DistrictDirectory()
         loops = {"directory": asyncio.create_task(directory.run(js))}
+        app.state.exports = queries.Exports(settings.export_max_concurrent)
         app.state.batcher = batcher = SubmitBatcher(pool, queue_max=settings.submit_queue_max)
         loops["batcher"] = asyncio.create_task(batcher.run())
         metrics = app.state.metrics

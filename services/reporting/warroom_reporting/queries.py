@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,7 @@ import asyncpg
 from warroom_reporting.models import Report
 from warroom_reporting.store import REPORT_COLUMNS
 from warroom_shared.domain import Sector
+from warroom_shared.http import Problem
 
 
 @dataclass(frozen=True)
@@ -57,48 +60,104 @@ CSV_HEADER = [
     "report_id", "version", "status", "programme", "province_code", "district_code",
     "subdistrict_code", "village_no", "activity_date", "fiscal_year", "quarter", "dimensions",
     "stages", *[f"participants_{s.value}" for s in Sector], "households", "title", "details",
-    "received_at",
+    "received_at", "reported_by_name", "reported_by_position",
 ]  # fmt: skip
 
 
+# A spreadsheet evaluates a cell that begins with one of these as a formula (OWASP, "CSV
+# injection"). Such a cell is exported behind a single quote, which Excel shows as text; so is
+# one that begins with quotes before one of them, so that `csv_text_restored` removes exactly
+# the quote that `csv_text` added and a round trip gives back the original text.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def csv_text(value: Any) -> Any:
+    """A CSV cell that no spreadsheet evaluates: `'` before text that `_FORMULA` matches."""
+    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
+
+
+def csv_text_restored(cell: str) -> str:
+    """The text `csv_text` was given, from the cell it made (for importing an export)."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
+
+
 def _csv_line(row: asyncpg.Record) -> list[Any]:
-    return [
+    return [csv_text(cell) for cell in (
         row["report_id"], row["version"], row["status"], row["programme"], row["province_code"],
         row["district_code"], row["subdistrict_code"] or "", row["village_no"] or "",
         row["activity_date"].isoformat(), row["fiscal_year"], row["quarter"],
         " ".join(row["dimensions"]), " ".join(row["stages"]),
         *[row["participants"][s.value] for s in Sector], row["households"] or "",
         row["title"], row["details"], row["received_at"].isoformat(),
-    ]  # fmt: skip
+        row["reported_by"]["name"], row["reported_by"]["position"],
+    )]  # fmt: skip
+
+
+class Exports:
+    """CSV downloads in progress on this replica, at most `limit`: each holds a database
+    connection until it ends, however slowly its client reads. One more is refused at once, 503
+    with Retry-After, rather than queued behind downloads that may take minutes: the client
+    learns straight away to retry (a load balancer, to try another replica)."""
+
+    RETRY_AFTER = 10  # seconds
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running = 0
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        if self.running >= self.limit:
+            raise Problem(
+                503, "too_many_exports",
+                f"{self.limit} exports are running on this server; try again shortly.",
+                headers={"Retry-After": str(self.RETRY_AFTER)},
+            )  # fmt: skip
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
 
 
 async def csv_chunks(
-    pool: asyncpg.Pool, flt: ReportFilter, rows_per_chunk: int = 500
-) -> AsyncIterator[bytes]:
+    pool: asyncpg.Pool, exports: Exports, flt: ReportFilter, rows_per_chunk: int = 500
+) -> AsyncGenerator[bytes, None]:
     """The filtered reports as CSV, streamed with a server-side cursor.
 
-    UTF-8 with a byte-order mark, so Excel opens the Thai text intact.
+    UTF-8 with a byte-order mark, so Excel opens the Thai text intact. The first chunk (the
+    header) comes once an export slot and a connection are taken: await it before answering,
+    so that a busy server answers 503 rather than a download cut short. Close the generator
+    when the download ends, however it ends, to give both back at once.
     """
     where, args = flt.where()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(CSV_HEADER)
-    async with pool.acquire() as conn, conn.transaction():
-        cursor = conn.cursor(
-            f"SELECT * FROM reports WHERE {where} ORDER BY report_id",
-            *args,
-            prefetch=rows_per_chunk,
-        )
-        count = 0
-        async for row in cursor:
-            writer.writerow(_csv_line(row))
-            count += 1
-            if count % rows_per_chunk == 0:
-                yield buffer.getvalue().encode()
-                buffer.seek(0)
-                buffer.truncate()
+    with exports.slot():
+        async with pool.acquire() as conn, conn.transaction():
+            cursor = conn.cursor(
+                f"SELECT * FROM reports WHERE {where} ORDER BY report_id",
+                *args,
+                prefetch=rows_per_chunk,
+            )
+            yield _taken(buffer)
+            count = 0
+            async for row in cursor:
+                writer.writerow(_csv_line(row))
+                count += 1
+                if count % rows_per_chunk == 0:
+                    yield _taken(buffer)
     yield buffer.getvalue().encode()
+
+
+def _taken(buffer: io.StringIO) -> bytes:
+    """The buffer's text, encoded; the buffer emptied."""
+    chunk = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return chunk
 
 
 async def counts(conn: asyncpg.Connection, fiscal_year: int, quarter: int) -> list[dict[str, Any]]:

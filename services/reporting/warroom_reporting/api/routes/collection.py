@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 
 from warroom_reporting import bulk, queries
 from warroom_reporting.api.deps import ConnDep, DirectoryDep, PoolDep, Reader, Writer
@@ -72,14 +74,37 @@ async def list_reports(
     return ReportPage(items=items, next_cursor=items[-1].report_id if len(items) == limit else None)
 
 
-@router.get("/reports.csv", response_class=StreamingResponse)
-async def export_reports_csv(flt: FilterDep, pool: PoolDep) -> StreamingResponse:
-    """The same filter as CSV (UTF-8 with BOM, so Excel shows Thai), streamed."""
-    return StreamingResponse(
-        queries.csv_chunks(pool, flt),
-        media_type="text/csv; charset=utf-8",
+class _Download(StreamingResponse):
+    """Streams `rest` after `first`, and closes `rest` however the download ends (a client that
+    went away included), so that what it holds is given back at once."""
+
+    def __init__(self, first: bytes, rest: AsyncGenerator[bytes, None], **kwargs: Any) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield first
+            async for chunk in rest:
+                yield chunk
+
+        super().__init__(chunks(), **kwargs)
+        self._rest = rest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._rest.aclose()
+
+
+@router.get("/reports.csv", response_class=StreamingResponse, responses={503: {}})
+async def export_reports_csv(flt: FilterDep, pool: PoolDep, request: Request) -> StreamingResponse:
+    """The same filter as CSV (UTF-8 with BOM, so Excel shows Thai), streamed. Text that a
+    spreadsheet would run as a formula comes behind a `'`. A few at once per server: beyond
+    that, 503 with Retry-After."""
+    rows = queries.csv_chunks(pool, request.app.state.exports, flt)
+    first = await anext(rows)  # an export slot and a connection, or 503
+    return _Download(
+        first, rows, media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="reports.csv"'},
-    )
+    )  # fmt: skip
 
 
 @router.post(
