@@ -47,7 +47,7 @@ def _iso_date(value: Any) -> Any:
 
 
 def _not_nil(value: uuid.UUID) -> uuid.UUID:
-    if value == uuid.UUID(int=0):
+    if value.int == 0:
         raise PydanticCustomError("uuid_nil", "Input should not be the nil UUID")
     return value
 
