@@ -101,8 +101,9 @@ class SubmitBatcher:
                     return list(await store.submit_prepared(conn, batch))
                 except DATABASE_UNAVAILABLE:
                     raise
-                except Exception:  # noqa: BLE001 - maybe one report's values: find which
-                    log.warning("a batch of %d was refused; storing it one by one", len(batch))
+                except Exception as exc:  # noqa: BLE001 - maybe one report's values: find which
+                    log.warning("a batch of %d was refused (%s); storing it one by one",
+                                len(batch), exc)  # fmt: skip
                     return await _one_by_one(conn, batch)
         except Exception as exc:  # noqa: BLE001 - every request of the batch gets it
             return [exc] * len(batch)
