@@ -10,13 +10,16 @@ import itertools
 import signal
 from typing import Any
 
+import asyncpg
 import httpx
+import nats
 
 import warroom_aggregator.prepare
 import warroom_reporting.prepare
 from tests.utils.auth import bearer
 from tests.utils.factories import report
 from tests.utils.processes import service_env, service_process, warroom
+from warroom_aggregator import topology
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared.domain import Sector
@@ -86,6 +89,24 @@ async def _totals(url: str) -> dict[str, Any]:
         return answer.json() if answer.status_code == 200 else {}
 
 
+async def _settled(nats_url: str, database_url: str) -> None:
+    """Until nothing can come again: the outbox is empty and the aggregators' consumer has no
+    message left to deliver or waiting for its ack (the killed one's batch included)."""
+    nc = await nats.connect(nats_url)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "reporting"})
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                info = await nc.jetstream().consumer_info(topology.REPORTS, topology.CONSUMER)
+                outbox = await conn.fetchval("SELECT count(*) FROM outbox")
+                if (info.num_pending, info.num_ack_pending, outbox) == (0, 0, 0):
+                    return
+                await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+        await nc.close()
+
+
 async def test_killed_aggregator_and_relay_leave_totals_exact(
     reporting_settings: ReportingSettings,
 ) -> None:
@@ -127,7 +148,7 @@ async def test_killed_aggregator_and_relay_leave_totals_exact(
                 if got.get("reports") == want["reports"]:
                     break
                 await asyncio.sleep(0.5)
-        await asyncio.sleep(2 * ACK_WAIT)  # a late redelivery must not count twice
+        await _settled(nats_url, database_url)  # a late redelivery must not count twice
         settled = await _totals(aggregators[2][0])
 
     assert len(accepted) == REPORTS
