@@ -6,6 +6,7 @@ import asyncio
 import csv
 import json
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -28,6 +29,7 @@ from warroom_shared.outbox import OutboxRelay
 # Reports read from a CSV without a report_id get one derived from their content, so that
 # importing the same file again creates no duplicates.
 IMPORT_NAMESPACE = uuid.UUID("6f1f3a52-4f0e-4d55-9a3e-5c2b1d0e7a10")
+RETRIES = 10  # times a chunk is sent again while the service answers 503 or 429
 
 
 def relay() -> None:
@@ -94,6 +96,33 @@ def ndjson_lines(path: Path) -> Iterator[bytes]:
                 yield line.rstrip(b"\r\n")
 
 
+def post_chunk(client: httpx.Client, body: bytes) -> httpx.Response:
+    """POST one chunk; while the service answers 503 (busy, or its database away a moment) or
+    429, again after its Retry-After, up to RETRIES times: the same ids make a resend safe."""
+    ndjson = {"Content-Type": "application/x-ndjson"}
+    r = client.post("/v1/reports:bulk", content=body, headers=ndjson)
+    for _ in range(RETRIES):
+        if r.status_code not in (429, 503):
+            break
+        wait = _retry_after(r)
+        typer.echo(f"{r.status_code} {_code(r)}: sending the chunk again in {wait} s", err=True)
+        time.sleep(wait)
+        r = client.post("/v1/reports:bulk", content=body, headers=ndjson)
+    return r
+
+
+def _retry_after(r: httpx.Response) -> int:
+    value = r.headers.get("Retry-After", "")
+    return min(int(value), 60) if value.isdigit() else 1
+
+
+def _code(r: httpx.Response) -> str:
+    try:
+        return str(r.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "busy"
+
+
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON or CSV")],
     url: Annotated[str, typer.Option(help="The reporting service")] = "http://127.0.0.1:8002",
@@ -119,10 +148,7 @@ def import_file(
         task = progress.add_task(f"importing {file.name}", total=len(lines))
 
         def send(start: int) -> tuple[int, dict[str, Any]]:
-            r = client.post(
-                "/v1/reports:bulk", content=b"\n".join(lines[start : start + chunk]),
-                headers={"Content-Type": "application/x-ndjson"},
-            )  # fmt: skip
+            r = post_chunk(client, b"\n".join(lines[start : start + chunk]))
             r.raise_for_status()
             return start, r.json()
 
