@@ -24,7 +24,14 @@ def loads(body: bytes) -> Any:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise json.JSONDecodeError("it is not UTF-8", "", exc.start) from exc
-    return json.loads(text, object_pairs_hook=_unique_keys)
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise json.JSONDecodeError("a number has too many digits", "", 0) from exc
+    except RecursionError as exc:
+        raise json.JSONDecodeError("it is nested too deeply", "", 0) from exc
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -132,14 +132,22 @@ async def test_submit_report_key_with_lone_surrogate_answers_422(
     assert _fields(r)  # pydantic refuses the key as not Unicode; the answer can say so
 
 
-async def test_submit_report_body_not_utf8_answers_400(reporting: httpx.AsyncClient) -> None:
-    raw = (
+@pytest.mark.parametrize(
+    "raw",
+    [
         json.dumps(report(title="MARK"))
         .replace("MARK", "\udc80")
-        .encode("utf-8", "surrogateescape")
-    )
+        .encode("utf-8", "surrogateescape"),
+        json.dumps(report(households="MARK")).replace('"MARK"', "9" * 5000).encode(),
+        b'{"title": ' + b"[" * 20_000,
+    ],
+    ids=["not-utf8", "5000-digits", "nested-20000-deep"],
+)
+async def test_submit_report_body_python_cannot_read_answers_400(
+    reporting: httpx.AsyncClient, raw: bytes
+) -> None:
     r = await reporting.post("/v1/reports", content=raw, headers=JSON)
-    assert r.status_code == 400
+    assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "malformed_json"
 
 

@@ -53,6 +53,15 @@ def test_loads_refuses_a_duplicate_key_at_any_depth() -> None:
             loads(body)
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [(b"[" + b"9" * 5000 + b"]", "too many digits"), (b"[" * 100_000, "nested too deeply")],
+)
+def test_loads_refuses_what_python_cannot_read_as_malformed(body: bytes, says: str) -> None:
+    with pytest.raises(json.JSONDecodeError, match=says):
+        loads(body)
+
+
 def test_loads_refuses_bytes_that_are_not_utf8() -> None:
     assert loads('\ufeff{"a": "ก"}'.encode()) == {"a": "ก"}  # a byte order mark is fine
     with pytest.raises(json.JSONDecodeError, match="not UTF-8"):
