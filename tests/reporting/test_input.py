@@ -219,6 +219,7 @@ async def test_amend_report_if_match_not_a_version_answers_412(
         {"tracestate": b"\xff" * 1000},
         {"Accept": b"\xff/\xfe;q=x"},
         {"X-Anything": b"\xff\xfe"},
+        {"Content-Type": b'application/json; charset=\xff\xfe; q="\x80'},
     ],
 )
 async def test_submit_report_garbage_headers_do_not_fail(
