@@ -1,10 +1,10 @@
 """What the platform accepts as text: any Unicode that PostgreSQL can store in `text` and `jsonb`.
 
-Two things cannot be stored, and would otherwise fail the statement (and with group commit, the
-other reports of its batch): U+0000 (NUL, which neither type holds) and lone surrogates
-U+D800-U+DFFF (a JSON `\\ud800` escape makes one; it has no UTF-8 encoding). Every free text
-field of every model is annotated `ValidText`; query strings are held to the same rule by
-`http.QueryTextMiddleware`.
+Two things cannot be stored: U+0000 (NUL, which neither type holds: the statement storing it
+fails) and lone surrogates U+D800-U+DFFF (a JSON `\\ud800` escape makes one; it has no UTF-8
+encoding, and pydantic refuses one in a `str` field too). Every free text field of every model is
+annotated `ValidText`, so a refusal names the field before anything reaches the database; query
+strings are held to the same rule by `http.QueryTextMiddleware`.
 """
 
 from __future__ import annotations
