@@ -133,14 +133,15 @@ async def test_bulk_store_refuses_only_the_lines_the_database_refuses(
     valid[1001] = ReportIn.model_validate(valid[500].model_dump())  # sent again: a duplicate
     for n in (3, 777):
         valid[n] = valid[n].model_copy(update={"details": "รายละเอียด\x00"})
+    valid[901] = valid[901].model_copy(update={"households": 2**40})  # not an integer column's
     pool = reporting_app.state.pool
     results = await bulk.store(pool, valid, reporting_app.state.directory, "officer")
     statuses = {r.line: r.status for r in results}
     assert sorted(statuses) == sorted(valid)
-    assert [n for n, s in statuses.items() if s == "refused"] == [3, 777]
+    assert [n for n, s in statuses.items() if s == "refused"] == [3, 777, 901]
     assert statuses[1001] == "duplicate"
-    assert list(statuses.values()).count("created") == 998
-    assert await _count(database_url, "SELECT count(*) FROM report_history") == 998
+    assert list(statuses.values()).count("created") == 997
+    assert await _count(database_url, "SELECT count(*) FROM report_history") == 997
 
 
 async def test_slow_bulk_uploads_leave_connections_for_single_reports(

@@ -74,9 +74,9 @@ Submission = tuple[ReportIn, str, str, dict[str, str]]
 
 # A report's own values refused (text PostgreSQL cannot hold, such as NUL; a number out of a
 # column's range): by the database (class 22, DataError), or while encoding them, by asyncpg
-# (its client-side DataError is a ValueError) or Python (UnicodeEncodeError). The report's
-# fault, not the service's: 422.
-UNSTORABLE: tuple[type[Exception], ...] = (asyncpg.DataError, ValueError)
+# (the same DataError for a query argument; its codec's own ValueError or OverflowError in a
+# COPY) or by Python (UnicodeEncodeError). The report's fault, not the service's: 422.
+UNSTORABLE: tuple[type[Exception], ...] = (asyncpg.DataError, ValueError, OverflowError)
 
 
 def content_row(
