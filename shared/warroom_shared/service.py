@@ -64,8 +64,8 @@ async def get_healthz(_: Annotated[None, Depends(PUBLIC)], request: Request) -> 
 class ReadinessAnswer(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, bool]
-
     dependencies: dict[str, bool]
+
 
 @health.get(
     "/readyz",
@@ -159,8 +159,8 @@ def service_app(
     )  # fmt: skip
     app.state.readiness = readiness = Readiness()
     app.state.metrics = metrics = Metrics()
-    install_common(app, settings.max_body_bytes, overrides, metrics)
     metrics.on_scrape("dependencies", readiness.figures)
+    install_common(app, settings.max_body_bytes, overrides, metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
