@@ -50,6 +50,8 @@ async def test_bulk_answers_each_line(reporting: httpx.AsyncClient) -> None:
     }
     refusal = next(res for res in answer["results"] if res["line"] == 3)
     assert refusal["fields"][0]["field"] == "households"
+    broken = next(res for res in answer["results"] if res["line"] == 2)
+    assert broken["fields"][0]["type"] == "json_invalid"
     stored = (await reporting.get(f"/v1/reports/{other['report_id']}")).json()
     assert stored["province_code"] == "50"
 
@@ -105,6 +107,25 @@ async def test_replicas_importing_the_same_reports_at_once_store_each_once(
     tallies = [a.json() for a in answers]
     assert sum(t["created"] for t in tallies) == 5000
     assert [t["created"] + t["duplicate"] for t in tallies] == [5000, 5000]
+
+
+async def test_bulk_line_naming_a_key_twice_is_refused_alone(
+    reporting: httpx.AsyncClient,
+) -> None:
+    """A line whose object names a key twice is refused, as a single POST's body would be (the
+    parser would otherwise keep the last value without a word)."""
+    good, twice = report(), report(households=1)
+    text = json.dumps(twice, ensure_ascii=False)
+    doubled = text.replace('"households": 1', '"households": 1, "households": 900').encode()
+    assert doubled != text.encode()
+    r = await reporting.post("/v1/reports:bulk", content=ndjson(good, doubled), headers=NDJSON)
+    assert r.status_code == 200, r.text
+    statuses = {res["line"]: res for res in r.json()["results"]}
+    assert statuses[1]["status"] == "created"
+    assert statuses[2]["status"] == "refused"
+    assert statuses[2]["fields"][0]["type"] == "json_invalid"
+    assert "households" in statuses[2]["fields"][0]["message"]
+    assert (await reporting.get(f"/v1/reports/{twice['report_id']}")).status_code == 404
 
 
 async def test_bulk_line_refused_by_database_is_refused_alone(

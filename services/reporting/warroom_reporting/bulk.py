@@ -12,6 +12,7 @@ requests and its outbox relay are not held up behind an import.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from warroom_reporting.validation import place_errors
 from warroom_shared import outbox, tracing
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.http import Problem, field_errors
+from warroom_shared.jsonbody import loads
 from warroom_shared.security.principal import Principal
 
 MAX_LINES = 10_000
@@ -65,7 +67,11 @@ async def parse(
         if not raw.strip():
             continue
         try:
+            loads(raw)  # a key named twice is refused, as in any other body
             report = _adapter.validate_json(raw)
+        except json.JSONDecodeError as exc:
+            refused.append(LineResult(number, "refused", fields=[_malformed(exc)]))
+            continue
         except ValidationError as exc:
             refused.append(LineResult(number, "refused", fields=field_errors(list(exc.errors()))))
             continue
@@ -77,6 +83,10 @@ async def parse(
         else:
             valid[number] = report
     return refused, valid
+
+
+def _malformed(exc: json.JSONDecodeError) -> dict[str, Any]:
+    return {"field": "body", "message": f"not valid JSON: {exc.msg}", "type": "json_invalid"}
 
 
 # a valid line: its number, its report, and what storing it writes
