@@ -70,18 +70,23 @@ def csv_report(row: dict[str, str]) -> dict[str, Any]:
         "details": row["details"],
         "reported_by": {"name": row["reported_by_name"], "position": row["reported_by_position"]},
     }
-    for optional in ("subdistrict_code", "village_no", "households"):
+    if row.get("subdistrict_code"):
+        report["subdistrict_code"] = row["subdistrict_code"]
+    for optional in ("village_no", "households"):
         if row.get(optional):
-            report[optional] = (
-                int(row[optional]) if optional != "subdistrict_code" else row[optional]
-            )
+            report[optional] = _int(row[optional])
     canonical = json.dumps(report, sort_keys=True, ensure_ascii=False)
     report["report_id"] = row.get("report_id") or str(uuid.uuid5(IMPORT_NAMESPACE, canonical))
     return report
 
 
 def _int(value: str | None) -> int | str:
-    return int(value) if value and value.strip().isdigit() else (value or 0)
+    """A count as a number; anything else as it was written, for the service to refuse with
+    its field message (`isdigit` alone would take "²" and Thai digits, which `int` fails on or
+    reads as numbers)."""
+    if value and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    return value or 0
 
 
 def ndjson_lines(path: Path) -> Iterator[bytes]:
@@ -113,7 +118,7 @@ def post_chunk(client: httpx.Client, body: bytes) -> httpx.Response:
 
 def _retry_after(r: httpx.Response) -> int:
     value = r.headers.get("Retry-After", "")
-    return min(int(value), 60) if value.isdigit() else 1
+    return min(int(value), 60) if value.isascii() and value.isdigit() else 1
 
 
 def _code(r: httpx.Response) -> str:

@@ -41,6 +41,18 @@ def test_csv_report_derives_stable_id() -> None:
     assert csv_report({**row, "title": "other"})["report_id"] != first["report_id"]
 
 
+def test_csv_report_leaves_counts_that_are_not_ascii_digits_for_the_service_to_refuse() -> None:
+    row = {"programme": "cast", "district_code": "1001", "activity_date": "2025-02-14",
+           "dimensions": "water", "title": "t", "details": "d", "reported_by_name": "n",
+           "reported_by_position": "p", "participants_people": "๔", "participants_media": "²",
+           "households": "x12", "village_no": " 3 "}  # fmt: skip
+    report = csv_report(row)
+    assert report["participants"]["people"] == "๔"
+    assert report["participants"]["media"] == "²"
+    assert report["households"] == "x12"
+    assert report["village_no"] == 3
+
+
 async def _directory_loaded(url: str) -> None:
     async with httpx.AsyncClient(base_url=url, headers=bearer()) as client:
         async with asyncio.timeout(15):
