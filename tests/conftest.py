@@ -72,6 +72,16 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNa
     server.stop()
 
 
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A NATS server of the test's own, on a port and store it keeps across restarts, so
+    stopping or freezing it disturbs no other test."""
+    server = EmbeddedNats(tmp_path / "nats", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
 def _dsn(server: EmbeddedPostgres, database: str) -> str:
     return server.dsn.rsplit("/", 1)[0] + f"/{database}"
 

@@ -1,18 +1,15 @@
 """Accepted means published: exactly once per event, through NATS outages, with several relays."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import nats
-import pytest
 from nats.aio.client import Client as NATS
 
 from tests.utils.apps import serve
 from tests.utils.factories import report
 from tests.utils.nats import collect
-from warroom_cli.embedded import EmbeddedNats, free_port
+from warroom_cli.embedded import EmbeddedNats
 from warroom_registry.prepare import prepare as prepare_registry
 from warroom_registry.settings import RegistrySettings
 from warroom_reporting.app import create_app
@@ -50,15 +47,6 @@ async def test_every_accepted_report_reaches_stream_once(
         return (await reporting.get("/v1/outbox")).json() == {"rows": 0, "oldest_age_seconds": 0.0}
 
     await _wait_for(outbox_empty)
-
-
-@pytest.fixture
-async def own_nats(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
-    """A NATS server of this test's own, so stopping it disturbs no other test."""
-    server = EmbeddedNats(tmp_path / "nats", free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_nats_outage_loses_nothing(database_url: str, own_nats: EmbeddedNats) -> None:

@@ -7,26 +7,16 @@ import asyncio
 import signal
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
 import nats
 import pytest
 from nats.aio.client import Client as NATS
 
-from warroom_cli.embedded import EmbeddedNats, free_port
+from warroom_cli.embedded import EmbeddedNats
 from warroom_reporting import SCHEMA
 from warroom_shared import db, messaging
 from warroom_shared.outbox import OutboxRelay
-
-
-@pytest.fixture
-async def own_nats(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
-    """A NATS server of this test's own, on a port and store it keeps across restarts."""
-    server = EmbeddedNats(tmp_path / "nats", free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
