@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import pwd
 import shutil
@@ -20,6 +21,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 OS_USER = "warroom-postgres"
 ROOT_BASE = Path("/var/lib/warroom")  # as root: the binaries' copy and every cluster
 OWNER = "owner"  # in a cluster's folder: the link in a data folder that points to it
@@ -109,15 +111,24 @@ def clear_stale_lock(cluster: Path) -> None:
 
 
 def _sweep() -> None:
-    """Remove the clusters whose data folder is gone (deleting a data folder deletes its
-    database, as it does when not root), never one a postgres still runs on."""
+    """Remove the clusters whose data folder is gone together with the folder it was in (a test's
+    temporary folder, say), never one a postgres still runs on. A data folder deleted from a
+    folder that is still there may have been moved, its link still pointing here: its cluster
+    is kept and named, for the operator to remove."""
     for owner in (ROOT_BASE / "clusters").glob(f"*/{OWNER}"):
         link = Path(owner.read_text())
         cluster = owner.parent / "data"
         if link.is_symlink() and Path(os.readlink(link)) == cluster:
             continue
-        if not postgres_pids(cluster):
-            shutil.rmtree(owner.parent, ignore_errors=True)
+        if postgres_pids(cluster):
+            continue
+        if link.parent.exists():
+            log.warning(
+                "PostgreSQL cluster %s belonged to %s, which is gone; if its data folder was "
+                "deleted rather than moved, remove %s", cluster, link, owner.parent,
+            )  # fmt: skip
+            continue
+        shutil.rmtree(owner.parent, ignore_errors=True)
 
 
 def _readable_copy() -> Path:

@@ -4,6 +4,7 @@ postmaster leaves behind."""
 from __future__ import annotations
 
 import pwd
+import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -75,3 +76,19 @@ def test_postgres_refuses_the_lock_file_of_a_live_postmaster(
         second.start()
 
     assert (cluster / "postmaster.pid").read_text() == lock
+
+
+@pytest.mark.skipif(not pgfiles.as_root(), reason="clusters live apart only as root")
+def test_new_cluster_sweeps_clusters_of_gone_folders_and_keeps_moved_ones(tmp_path: Path) -> None:
+    moved_from, moved_to = tmp_path / "a" / "data", tmp_path / "b" / "data"
+    gone = tmp_path / "c" / "data"
+    kept, swept = pgfiles.cluster_dir(moved_from), pgfiles.cluster_dir(gone)
+    moved_to.parent.mkdir()
+    moved_from.rename(moved_to)  # its link still points at its cluster
+    shutil.rmtree(gone.parent)  # a test's temporary folder, removed whole
+
+    pgfiles.cluster_dir(tmp_path / "d" / "data")  # a new cluster sweeps
+
+    assert kept.exists()
+    assert moved_to.resolve() == kept
+    assert not swept.parent.exists()
