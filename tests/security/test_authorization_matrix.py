@@ -234,6 +234,9 @@ ACCESS: dict[str, dict[str, dict[str, Any]]] = {
         "GET /v1/totals": allow(*EVERY_ROLE, anonymous=True),
         "GET /v1/totals/breakdown": READ_TOTALS,
         "GET /v1/completeness": allow("admin", "national_viewer", "province_officer", "monitor"),
+        "GET /v1/completeness/villages": READ_TOTALS,
+        "GET /v1/deadlines": READ_TOTALS,
+        "PUT /v1/deadlines/{fiscal_year}/{quarter}": allow("admin"),
         "GET /v1/stream": READ_TOTALS,
         "GET /v1/consumer": OPERATIONS,
         "GET /v1/dead-letters": allow("admin"),
@@ -333,6 +336,26 @@ CASES: dict[str, dict[str, list[Case]]] = {
                 call("GET", "/v1/completeness", params={**PERIOD, "province": "{province}"}),
                 "province",
             ),
+        ],
+        "GET /v1/completeness/villages": [
+            # no place named: the nation, or an officer's own area
+            Case(call("GET", "/v1/completeness/villages", params=PERIOD)),
+            Case(
+                call(
+                    "GET", "/v1/completeness/villages", params={**PERIOD, "province": "{province}"}
+                ),
+                "province",
+            ),
+            Case(
+                call(
+                    "GET", "/v1/completeness/villages", params={**PERIOD, "district": "{district}"}
+                ),
+                "district",
+            ),
+        ],
+        "GET /v1/deadlines": [Case(call("GET", "/v1/deadlines", params={"fiscal_year": "2568"}))],
+        "PUT /v1/deadlines/{fiscal_year}/{quarter}": [
+            Case(call("PUT", "/v1/deadlines/2568/2", json={"due_on": "2025-04-15"}))
         ],
         "GET /v1/stream": [Case(call("GET", "/v1/stream"))],
         "GET /v1/consumer": [Case(call("GET", "/v1/consumer"))],
