@@ -14,6 +14,7 @@ from nats.aio.client import Client as NATS
 from tests.utils.apps import serve
 from tests.utils.auth import bearer
 from tests.utils.nats import collect
+from warroom_registry import villages
 from warroom_registry.app import create_app
 from warroom_registry.settings import RegistrySettings
 from warroom_shared.events import DirectoryDistrict, Envelope
@@ -109,6 +110,30 @@ async def test_directory_keeps_every_fiscal_year_and_subdistrict(
     assert _villages(await _entry(nc)) == {2568: expected, 2569: expected}
     only = await registry.get("/v1/districts/5001/villages", params={"fiscal_year": 2568})
     assert [v["subdistrict_code"] for v in only.json()] == subdistricts
+
+
+async def test_writes_of_a_district_wait_for_the_entry_before_them(
+    registry: httpx.AsyncClient, database_url: str, nc: NATS
+) -> None:
+    """A write waits while another (a replica) holds the district between its commit and its
+    directory entry, so it never puts an entry older than the other's."""
+    other = await asyncpg.connect(database_url, server_settings={"search_path": "registry"})
+    try:
+        async with villages.district_lock(other, "5001"):
+            put = asyncio.create_task(registry.put(URL, json=VILLAGE))
+            async with asyncio.timeout(10):
+                while not await other.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND classid = $1 AND objid = 5001",
+                    villages.LOCK_CLASS,
+                ):
+                    await asyncio.sleep(0.02)  # polling a bounded wait
+            assert not put.done()
+            assert _villages(await _entry(nc)) == {}
+        assert (await asyncio.wait_for(put, 10)).status_code == 200
+    finally:
+        await other.close()
+    assert _villages(await _entry(nc)) == {2569: [("500101", 3, "บ้านหนองบัว")]}
 
 
 async def test_start_writes_an_entry_whose_put_was_lost(
