@@ -21,6 +21,7 @@ from warroom_reporting import SCHEMA as REPORTING
 from warroom_reporting.app import create_app as create_reporting
 from warroom_shared import db
 from warroom_shared.domain import Sector
+from warroom_shared.fiscal import today_bangkok
 from warroom_shared.outbox import OutboxRelay
 
 REPORTS = 30
@@ -95,8 +96,9 @@ async def relay(platform: Platform, nc: NATS) -> AsyncIterator[OutboxRelay]:
 
 async def test_reconcile_waits_for_reports_in_flight_then_finds_the_totals_equal(
     reporting: httpx.AsyncClient, relay: OutboxRelay, consumer: Consumer,
-    settings: AggregatorSettings, js: JetStreamContext,
+    settings: AggregatorSettings, js: JetStreamContext, pool: asyncpg.Pool,
 ) -> None:  # fmt: skip
+    posted_on = today_bangkok()
     await post_reports(reporting)
     seen: list[Backlog] = []
     flowing: list[asyncio.Task[None]] = []
@@ -120,6 +122,9 @@ async def test_reconcile_waits_for_reports_in_flight_then_finds_the_totals_equal
     assert result.differences == []
     assert result.backlog.empty
     assert consumer.stats.applied == REPORTS
+    # the reporting service's events carry the day each report was received
+    days = await pool.fetch("SELECT DISTINCT received_on FROM received_reports")
+    assert {r["received_on"] for r in days} <= {posted_on, today_bangkok()}
 
 
 async def test_reconcile_command_tells_reports_in_flight_from_a_real_difference(
