@@ -82,7 +82,7 @@ async def test_bangkok_khet_are_outside_the_programme_unless_included(
     accepted = await reporting.post("/v1/reports", json=report(**khet))
 
     assert refused.status_code == 422
-    assert "Bangkok's khet are outside it" in refused.json()["error"]["message"]
+    assert "Bangkok's khet have no district chief" in refused.json()["error"]["message"]
     assert accepted.status_code == 201
 
 

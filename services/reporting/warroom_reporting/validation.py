@@ -43,36 +43,38 @@ def place_errors(directory: DistrictDirectory, content: ReportContent) -> list[d
     if not district.in_programme:
         return [_outside_programme(district)]
     if content.programme is Programme.SUSTAINABLE_VILLAGE:
-        return _village_errors(district, content)
+        return _village_errors(directory, content)
     return []
 
 
 def _outside_programme(district: DirectoryDistrict) -> dict[str, Any]:
-    why = " (Bangkok's khet are outside it unless an operator includes them)"
+    """Worded as the registry words it for a team."""
+    th, en = f"{district.name_th} ({district.code})", f"{district.name_en} ({district.code})"
     message = (
-        f"อำเภอ/เขต{district.name_th} ({district.code}) อยู่นอกโครงการ / "
-        f"The district {district.name_en} ({district.code}) is outside the programme"
-        f"{why if district.kind == 'khet' else ''}"
+        f"{th} อยู่นอกโครงการ: เขตของกรุงเทพมหานครไม่มีนายอำเภอ "
+        "จึงเข้าร่วมโครงการเมื่อผู้ดูแลระบบรวมไว้เท่านั้น / "
+        f"{en} is outside the programme: Bangkok's khet have no district chief and take part "
+        "only when an operator includes them."
+        if district.kind == "khet"
+        else f"{th} อยู่นอกโครงการ / {en} is outside the programme."
     )
     return {"field": "district_code", "message": message, "type": OUTSIDE_PROGRAMME}
 
 
-def _village_errors(district: DirectoryDistrict, content: ReportContent) -> list[dict[str, Any]]:
+def _village_errors(directory: DistrictDirectory, content: ReportContent) -> list[dict[str, Any]]:
     """A Sustainable Village report is the work of its designated village (หนึ่งตำบล หนึ่ง
     หมู่บ้านยั่งยืน): it names the subdistrict and village, designated for its fiscal year."""
     sub, village = content.subdistrict_code, content.village_no
     if sub is None or village is None:
         return [
-            {"field": field, "message": "a Sustainable Village report names its designated "
-             "village: give subdistrict_code and village_no", "type": "missing"}
+            {"field": field, "message": "รายงานหมู่บ้านยั่งยืนระบุหมู่บ้านที่กำหนดไว้: ระบุตำบลและหมู่ที่ / "
+             "a Sustainable Village report names its designated village: give "
+             "subdistrict_code and village_no", "type": "missing"}
             for field, value in (("subdistrict_code", sub), ("village_no", village))
             if value is None
         ]  # fmt: skip
     year = fiscal_period(content.activity_date).year
-    designated = {
-        (v.subdistrict_code, v.village_no) for v in district.designated_villages.get(year, ())
-    }
-    if (sub, village) in designated:
+    if directory.designated(content.district_code, year, sub, village):
         return []
     message = (
         f"หมู่ที่ {village} ตำบล {sub} ไม่ใช่หมู่บ้านยั่งยืนที่กำหนดไว้ของปีงบประมาณ {year} / "
