@@ -195,8 +195,9 @@ async def test_each_service_works_as_its_own_user(
             directory_of_reporting = reporting_app.state.directory
             await _until(lambda: directory_of_reporting.designated("5001", 2568, "500101", 3))
             # ...a report's through reporting's relay, into the aggregator's totals...
+            phra_nakhon = report(district_code="1001", subdistrict_code="100101")
             await store.submit(
-                reporting_db, [(ReportIn.model_validate(report()), "10", "test", {})]
+                reporting_db, [(ReportIn.model_validate(phra_nakhon), "10", "test", {})]
             )
             await _until(lambda: state.consumer.stats.applied == 1)
             # ...which publishes their new figures to monitors and to its own live stream.
