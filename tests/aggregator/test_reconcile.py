@@ -124,6 +124,7 @@ async def test_reconcile_waits_for_reports_in_flight_then_finds_the_totals_equal
     assert consumer.stats.applied == REPORTS
     # the reporting service's events carry the day each report was received
     days = await pool.fetch("SELECT DISTINCT received_on FROM received_reports")
+    assert days
     assert {r["received_on"] for r in days} <= {posted_on, today_bangkok()}
 
 

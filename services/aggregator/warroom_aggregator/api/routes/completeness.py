@@ -3,7 +3,7 @@ designated Sustainable Village villages have."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -141,10 +141,7 @@ async def get_village_completeness(
     reports = await queries.reported_villages(
         conn, fiscal_year, quarter, [d.code for d in districts]
     )
-    rows = [
-        VillageStatus(**village, reports=reports.get(key, 0))
-        for key, village in _designated(districts, fiscal_year)
-    ]
+    rows = _village_rows(districts, fiscal_year, reports)
     done = sum(1 for r in rows if r.reports > 0)
     return VillageCompleteness(
         fiscal_year=fiscal_year, quarter=quarter, province=province, district=district,
@@ -153,18 +150,22 @@ async def get_village_completeness(
     )  # fmt: skip
 
 
-def _designated(
-    districts: list[DirectoryDistrict], fiscal_year: int
-) -> list[tuple[tuple[str, int], dict[str, Any]]]:
-    """The designated villages of the districts for the fiscal year, in code order."""
-    found = [
-        ((v.subdistrict_code, v.village_no), {"district_code": d.code, "name": v.name})
+def _village_rows(
+    districts: list[DirectoryDistrict], fiscal_year: int, reports: dict[tuple[str, int], int]
+) -> list[VillageStatus]:
+    """The districts' villages designated for the fiscal year, in code order, with reports."""
+    rows = [
+        VillageStatus(
+            district_code=d.code,
+            subdistrict_code=v.subdistrict_code,
+            village_no=v.village_no,
+            name=v.name,
+            reports=reports.get((v.subdistrict_code, v.village_no), 0),
+        )
         for d in districts
         for v in d.designated_villages.get(fiscal_year, [])
     ]
-    found.sort(key=lambda pair: pair[0])  # a subdistrict code starts with its district's
-    return [(key, village | {"subdistrict_code": key[0], "village_no": key[1]})
-            for key, village in found]  # fmt: skip
+    return sorted(rows, key=lambda r: (r.subdistrict_code, r.village_no))
 
 
 def _place(province: str | None, district: str | None) -> tuple[str, str | None]:
