@@ -124,8 +124,8 @@ def apply_sql(tables: Tables) -> str:
         INSERT INTO {tables.received} AS t (district, fiscal_year, quarter, received_on, reports)
         SELECT district, fiscal_year, quarter, coalesce(received_on, '-infinity'), sum(sign)
         FROM parts GROUP BY 1, 2, 3, 4
-        ORDER BY district COLLATE "C", fiscal_year, quarter, 4
-        ON CONFLICT (district, fiscal_year, quarter, received_on) DO UPDATE
+        ORDER BY fiscal_year, quarter, district COLLATE "C", 4
+        ON CONFLICT (fiscal_year, quarter, district, received_on) DO UPDATE
         SET reports = t.reports + excluded.reports
     ), villages AS (
         INSERT INTO {tables.villages} AS t
@@ -133,8 +133,8 @@ def apply_sql(tables: Tables) -> str:
         SELECT district, fiscal_year, quarter, subdistrict, village, sum(sign)
         FROM parts WHERE village IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5
-        ORDER BY district COLLATE "C", fiscal_year, quarter, subdistrict COLLATE "C", village
-        ON CONFLICT (district, fiscal_year, quarter, subdistrict_code, village_no) DO UPDATE
+        ORDER BY fiscal_year, quarter, district COLLATE "C", subdistrict COLLATE "C", village
+        ON CONFLICT (fiscal_year, quarter, district, subdistrict_code, village_no) DO UPDATE
         SET reports = t.reports + excluded.reports
     )
     SELECT stream_seq FROM new

@@ -43,7 +43,8 @@ CREATE TABLE received_reports (
     quarter integer NOT NULL CHECK (quarter BETWEEN 1 AND 4),
     received_on date NOT NULL,
     reports bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (district, fiscal_year, quarter, received_on)
+    -- period first: completeness reads one quarter of every district
+    PRIMARY KEY (fiscal_year, quarter, district, received_on)
 ) WITH (fillfactor = 70);
 
 INSERT INTO received_reports
@@ -58,7 +59,7 @@ CREATE TABLE village_reports (
     subdistrict_code text COLLATE "C" NOT NULL,
     village_no integer NOT NULL,
     reports bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (district, fiscal_year, quarter, subdistrict_code, village_no)
+    PRIMARY KEY (fiscal_year, quarter, district, subdistrict_code, village_no)
 ) WITH (fillfactor = 70);
 
 -- Each quarter's reporting deadline, set by an admin; a quarter without a row has the default
