@@ -43,7 +43,7 @@ from warroom_cli.embedded import serving
 from warroom_registry.prepare import prepare as prepare_registry
 from warroom_registry.settings import RegistrySettings
 from warroom_shared import db
-from warroom_shared.domain import Dimension, Programme, Sector
+from warroom_shared.domain import Dimension, Programme, Sector, Stage
 from warroom_shared.events import ReportAmended, ReportRetracted, ReportSubmitted
 from warroom_shared.puller import Puller
 
@@ -51,6 +51,7 @@ REAL_Q2_2568 = 1_109_193  # reports the real War Room counted in FY 2568 Q2
 SECTORS = [s.value for s in Sector]
 DIMENSIONS = [d.value for d in Dimension]
 PROGRAMMES = [p.value for p in Programme]
+STAGES = [s.value for s in Stage]
 TYPES = {"submitted": ReportSubmitted.event_type(), "amended": ReportAmended.event_type(),
          "retracted": ReportRetracted.event_type()}  # fmt: skip
 
@@ -64,13 +65,20 @@ class Backlog:
 
 
 def _figures(rng: random.Random, district: str) -> dict[str, Any]:
+    quarter = rng.choices((1, 2, 3), (1, 8, 1))[0]
+    programme = rng.choices(PROGRAMMES, (2, 1))[0]
+    village = programme == "sustainable_village"
     return {
         "province_code": district[:2], "district_code": district, "fiscal_year": 2568,
-        "quarter": rng.choices((1, 2, 3), (1, 8, 1))[0],
-        "programme": rng.choices(PROGRAMMES, (6, 3, 1))[0],
+        "quarter": quarter, "programme": programme,
         "dimensions": rng.sample(DIMENSIONS, rng.randint(1, 3)),
         "participants": {s: rng.randint(0, 30) for s in SECTORS},
         "households": rng.randint(0, 50),
+        "stages": rng.sample(STAGES, rng.randint(1, 4)),
+        "month": (quarter * 3 + 6 + rng.randrange(3)) % 12 + 1,
+        "subdistrict_code": f"{district}01" if village else None,
+        "village_no": rng.randint(1, 12) if village else None,
+        "received_on": f"2025-{rng.randint(1, 4):02d}-{rng.randint(1, 28):02d}",
     }  # fmt: skip
 
 
@@ -130,7 +138,7 @@ async def publish_backlog(js: JetStreamContext, n: int) -> dict[str, tuple[Any, 
 def _plain_row(f: dict[str, Any]) -> tuple[Any, ...]:
     return (
         f["district_code"], f["province_code"], f["fiscal_year"], f["quarter"], f["programme"],
-        f["dimensions"], f["households"], *(f["participants"][s] for s in SECTORS),
+        f["dimensions"], f["stages"], f["households"], *(f["participants"][s] for s in SECTORS),
     )  # fmt: skip
 
 
@@ -193,6 +201,9 @@ SHAPES = [
     Shape("national Q2 water", "/v1/totals?fiscal_year=2568&quarter=2&dimension=water",
           TotalsFilter(fiscal_year=2568, quarter=2, dimension=Dimension.WATER),
           "fiscal_year = 2568 AND quarter = 2 AND 'water' = ANY(dimensions)"),
+    Shape("national Q2 stage act", "/v1/totals?fiscal_year=2568&quarter=2&stage=act",
+          TotalsFilter(fiscal_year=2568, quarter=2, stage=Stage.ACT),
+          "fiscal_year = 2568 AND quarter = 2 AND 'act' = ANY(stages)"),
     Shape("province 30 Q2", "/v1/totals?scope=province&code=30&fiscal_year=2568&quarter=2",
           TotalsFilter("province", "30", 2568, 2),
           "province_code = '30' AND fiscal_year = 2568 AND quarter = 2"),
@@ -213,7 +224,7 @@ async def load_plain_table(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]
     await conn.execute(
         "CREATE SCHEMA bench; CREATE TABLE bench.reports (district_code text, "
         "province_code text, fiscal_year int, quarter int, programme text, dimensions text[], "
-        f"households int, {sectors})"
+        f"stages text[], households int, {sectors})"
     )
     await conn.copy_records_to_table("reports", schema_name="bench", records=rows)
     await conn.execute(
@@ -337,8 +348,9 @@ async def run(n: int, queries: int) -> None:
             print(f"aggregator into totals            {rate:>10,.0f} events/s  (ratio "
                   f"{rate / raw:.2f} to the baseline, target >= 0.7; {rate / lean:.2f} to the "
                   "Puller's raw rate)")  # fmt: skip
-        buckets = await conn.fetchval("SELECT count(*) FROM totals")
-        print(f"{buckets:,} bucket rows in totals")
+        for table in ("totals", "month_totals", "received_reports", "village_reports"):
+            buckets = await conn.fetchval(f"SELECT count(*) FROM {table}")
+            print(f"{buckets:,} bucket rows in {table}")
         env = {**os.environ, "WARROOM_DATABASE_URL": database_url, "WARROOM_NATS_URL": nats_url,
                "WARROOM_CONSUMER_ENABLED": "false", "WARROOM_LOG_LEVEL": "WARNING"}  # fmt: skip
         with serving("warroom_aggregator.app:create_app", env) as url:

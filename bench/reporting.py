@@ -27,14 +27,16 @@ from warroom_reporting.prepare import prepare as prepare_reporting
 from warroom_reporting.settings import ReportingSettings
 from warroom_reporting.store import CONTENT_COLUMNS, content_row, submitted_envelope
 from warroom_shared import db
+from warroom_shared.fiscal import today_bangkok
 
-DISTRICTS = ["1001", "1002", "5001", "5025", "3801", "9601"]
+DISTRICTS = ["1201", "1202", "5001", "5025", "3801", "9601"]  # amphoe: khet are outside
 PROVINCE = {d: d[:2] for d in DISTRICTS}
+TODAY = today_bangkok()
 
 
 def report_body(i: int) -> dict[str, Any]:
     return {
-        "report_id": str(uuid.uuid4()), "programme": ("cast", "sustainable_village")[i % 2],
+        "report_id": str(uuid.uuid4()), "programme": "cast",  # no designated villages here
         "district_code": DISTRICTS[i % len(DISTRICTS)], "activity_date": "2025-02-14",
         "dimensions": ["water", "income"], "stages": ["talk", "act"],
         "participants": {"government": 5, "private": 2, "religious": 1, "civil_society": 3,
@@ -132,7 +134,7 @@ async def raw_publish(nats_url: str, n: int) -> float:
     reports = [ReportIn.model_validate(report_body(i)) for i in range(n)]
     payloads = [
         (e.subject, e.model_dump_json().encode(), str(e.id))
-        for e in (submitted_envelope(r, PROVINCE[r.district_code]) for r in reports)
+        for e in (submitted_envelope(r, PROVINCE[r.district_code], TODAY) for r in reports)
     ]
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

@@ -21,7 +21,8 @@ app = typer.Typer(no_args_is_help=True, help="Operate the aggregator's totals.")
 
 @app.command()
 def rebuild() -> None:
-    """Replay the REPORTS stream into fresh totals and swap them in; queries keep answering."""
+    """Replay the REPORTS stream into fresh totals (with stages, months, days received and
+    villages) and swap them in; queries keep answering; deadlines are kept."""
     shown = 0
 
     async def progress(seq: int, target: int) -> None:
@@ -53,8 +54,9 @@ def reconcile(
 
     Waits (at most --wait seconds) until the reporting outbox is empty and the aggregator has
     counted every event, then compares twice; lists every difference: district, programme,
-    figure, and both values. Exit 0: equal; 1: a real difference; 2: could not compare (a
-    service unreachable); 3: reports still in flight after --wait (differences may be lag)."""
+    figure (reports, households, a sector, stage:<stage>, month:<1-12>), and both values.
+    Exit 0: equal; 1: a real difference; 2: could not compare (a service unreachable); 3:
+    reports still in flight after --wait (differences may be lag)."""
     settings = AggregatorSettings()
     url = reporting_url or settings.reporting_url
     try:

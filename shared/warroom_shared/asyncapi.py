@@ -31,11 +31,13 @@ from warroom_shared.events import (
     TeamMemberAssigned,
     TeamMemberRemoved,
     TotalsUpdated,
+    VillageDesignated,
+    VillageUndesignated,
 )
 
 VERSION = "1.0.0"
 SCHEMAS = "#/components/schemas/{model}"
-SERVICES = {"registry.team": "registry", "report": "reporting"}
+SERVICES = {"registry.team": "registry", "registry.village": "registry", "report": "reporting"}
 DEAD_LETTER_SUBJECT = "warroom.deadletter.aggregator"  # the aggregator's (see nats_users)
 DEAD_LETTER_STREAM = "AGGREGATOR_DEADLETTER"
 
@@ -86,7 +88,9 @@ def _stream_of(subject: str) -> str:
 
 
 def _event_channels() -> tuple[list[Channel], list[type[BaseModel]]]:
-    registry: tuple[type[Event], ...] = (TeamCreated, TeamMemberAssigned, TeamMemberRemoved)
+    registry: tuple[type[Event], ...] = (
+        TeamCreated, TeamMemberAssigned, TeamMemberRemoved, VillageDesignated, VillageUndesignated,
+    )  # fmt: skip
     channels: list[Channel] = []
     models: list[type[BaseModel]] = []
     for event in (*registry, *REPORT_EVENTS.values()):

@@ -1,7 +1,9 @@
 """The registry's district directory, read from its JetStream KV bucket and kept warm locally.
 
 Reporting and aggregator look districts up here on their hot paths instead of calling the
-registry; a watcher applies every change the registry publishes.
+registry; a watcher applies every change the registry publishes. Each entry says whether the
+district takes part in the programme (the registry's programme scope) and which villages it
+designated for the Sustainable Village programme in each fiscal year.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ class DistrictDirectory:
         self.districts: dict[str, DirectoryDistrict] = {}
         self._subdistricts: dict[str, frozenset[str]] = {}
         self._by_province: dict[str, list[DirectoryDistrict]] | None = None  # built when asked
+        self._programme: list[DirectoryDistrict] | None = None  # built when asked
+        # (fiscal year, subdistrict, village no.) of each district's designated villages
+        self._designated: dict[str, frozenset[tuple[int, str, int]]] = {}
         self.ready = asyncio.Event()
         self._watcher: KeyValue.KeyWatcher | None = None
         self._stopping = False
@@ -43,15 +48,36 @@ class DistrictDirectory:
                 self._by_province.setdefault(d.province_code, []).append(d)
         return list(self._by_province.get(province_code, ()))
 
+    def in_programme(self) -> list[DirectoryDistrict]:
+        """The districts that take part in the programme: every "of N districts" counts these
+        (the 878 amphoe, unless an operator included Bangkok's khet)."""
+        if self._programme is None:
+            self._programme = [d for d in self.districts.values() if d.in_programme]
+        return list(self._programme)
+
+    def designated(
+        self, district_code: str, fiscal_year: int, subdistrict_code: str, village_no: int
+    ) -> bool:
+        """Whether the district designated this village for the fiscal year (Sustainable Village:
+        one village per subdistrict per fiscal year)."""
+        key = (fiscal_year, subdistrict_code, village_no)
+        return key in self._designated.get(district_code, frozenset())
+
     def apply(self, key: str, value: bytes | None) -> None:
-        self._by_province = None
+        self._by_province = self._programme = None
         if value is None:
             self.districts.pop(key, None)
             self._subdistricts.pop(key, None)
+            self._designated.pop(key, None)
             return
         entry = DirectoryDistrict.model_validate_json(value)
         self.districts[key] = entry
         self._subdistricts[key] = frozenset(entry.subdistricts)
+        self._designated[key] = frozenset(
+            (year, v.subdistrict_code, v.village_no)
+            for year, villages in entry.designated_villages.items()
+            for v in villages
+        )
 
     async def run(self, js: JetStreamContext, retry_seconds: float = 1.0) -> None:
         """Watch the bucket until stopped; `ready` is set once the current values are loaded."""

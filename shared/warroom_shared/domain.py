@@ -51,9 +51,11 @@ class Dimension(StrEnum):
 
 
 class Programme(StrEnum):
+    """The programmes whose reports are counted. Best-practice stories are shared, not reported:
+    they are never a report programme, so no story inflates a count or completes a district."""
+
     CAST = "cast"
     SUSTAINABLE_VILLAGE = "sustainable_village"
-    BEST_PRACTICE = "best_practice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +79,8 @@ ROLE_LABELS: dict[Role, tuple[Label, Sector]] = {
     Role.DEPUTY_DISTRICT_CHIEF: (Label("ปลัดอำเภอ", "Deputy district chief"), Sector.GOVERNMENT),
     Role.LOCAL_ADMINISTRATION: (
         Label(
-            "ตัวแทนผู้นำองค์กรปกครองส่วนท้องถิ่น",
-            "Local administrative organisation representative",
+            "ตัวแทนผู้นำองค์กรปกครองส่วนท้องถิ่นโดยตำแหน่ง",
+            "Local administrative organisation representative (ex officio)",
         ),
         Sector.GOVERNMENT,
     ),
@@ -126,7 +128,11 @@ DIMENSION_LABELS: dict[Dimension, Label] = {
 }
 
 PROGRAMME_LABELS: dict[Programme, Label] = {
-    Programme.CAST: Label("อำเภอบำบัดทุกข์ บำรุงสุข แบบบูรณาการอย่างยั่งยืน", "CAST district integration"),
-    Programme.SUSTAINABLE_VILLAGE: Label("หมู่บ้านพัฒนายั่งยืน", "Sustainable Village"),
-    Programme.BEST_PRACTICE: Label("แชร์ประสบการณ์ / Best Practice", "Best-practice sharing"),
+    Programme.CAST: Label(
+        "อำเภอบำบัดทุกข์ บำรุงสุข แบบบูรณาการอย่างยั่งยืน (CAST)",
+        "Change Agent for Strategic Transformation",
+    ),
+    Programme.SUSTAINABLE_VILLAGE: Label(
+        "โครงการหมู่บ้านยั่งยืน (Sustainable Village)", "Sustainable Village"
+    ),
 }

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warroom_shared.domain import Dimension, Programme, Role, Sector
+from warroom_shared.domain import Dimension, Programme, Role, Sector, Stage
 
 TYPE_PREFIX = "th.go.dopa.warroom"
 
@@ -105,6 +105,34 @@ class TeamMemberRemoved(_TeamEvent):
     sector: Sector
 
 
+class _VillageEvent(Event):
+    """A Sustainable Village designation (หนึ่งตำบล หนึ่งหมู่บ้านยั่งยืน) of one fiscal year."""
+
+    DOMAIN = "registry.village"
+
+    fiscal_year: int = Field(description="Buddhist Era")
+    subdistrict_code: str
+    village_no: int = Field(description="หมู่ที่")
+
+
+class VillageDesignated(_VillageEvent):
+    NAME = "designated"
+
+    name: str = Field(description="the village's name (a place, not a person)")
+
+
+class VillageUndesignated(_VillageEvent):
+    NAME = "undesignated"
+
+
+class DesignatedVillage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    subdistrict_code: str
+    village_no: int = Field(description="หมู่ที่")
+    name: str
+
+
 class DirectoryDistrict(BaseModel):
     """One entry of the district directory in the registry's KV bucket (key = district code)."""
 
@@ -118,6 +146,15 @@ class DirectoryDistrict(BaseModel):
     province_name_en: str
     kind: Literal["amphoe", "khet"]
     subdistricts: list[str]
+    in_programme: bool = Field(
+        default=True,
+        description="whether the district takes part in the programme (the registry's programme "
+        "scope: the amphoe by default; Bangkok's khet only when an operator includes them)",
+    )
+    designated_villages: dict[int, list[DesignatedVillage]] = Field(
+        default_factory=dict,
+        description="Sustainable Village designations by fiscal year (Buddhist Era)",
+    )
 
 
 # --- reporting events -------------------------------------------------------------------------
@@ -140,6 +177,21 @@ class ReportFigures(BaseModel):
     dimensions: list[Dimension]
     participants: dict[Sector, int]
     households: int
+    # Added fields (compatible with v1: events published before them lack them, and consumers
+    # must count such an event without them).
+    stages: list[Stage] = Field(
+        default_factory=list, description="the participation stages the activity covered"
+    )
+    month: int | None = Field(
+        default=None, ge=1, le=12, description="calendar month of the activity date (1-12)"
+    )
+    subdistrict_code: str | None = None
+    village_no: int | None = Field(default=None, description="หมู่ที่")
+    received_on: dt.date | None = Field(
+        default=None,
+        description="the day (Asia/Bangkok) the report was first received, for timeliness; "
+        "the same in every version of a report",
+    )
 
 
 class _ReportEvent(Event):

@@ -11,9 +11,9 @@ import asyncpg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from tests.aggregator.events import Key, Vector
+from tests.aggregator.events import Key, Truth, Vector
 from warroom_aggregator.consumer import Consumer
-from warroom_aggregator.store import FIGURE_COLUMNS, KEY_COLUMNS
+from warroom_aggregator.store import FIGURE_COLUMNS, KEY_COLUMNS, LIVE, MONTH_KEY_COLUMNS, Tables
 from warroom_aggregator.topology import CONSUMER, REPORTS
 
 T = TypeVar("T")
@@ -40,6 +40,29 @@ async def read_totals(pool: asyncpg.Pool, table: str = "totals") -> dict[Key, Ve
         f"WHERE {' OR '.join(f'{c} <> 0' for c in FIGURE_COLUMNS)}"
     )
     return {tuple(r[c] for c in KEY_COLUMNS): [r[c] for c in FIGURE_COLUMNS] for r in rows}  # type: ignore[misc]
+
+
+async def read_all(pool: asyncpg.Pool, tables: Tables = LIVE) -> Truth:
+    """Every row with a non-zero count of each counting table."""
+    nonzero = " OR ".join(f"{c} <> 0" for c in FIGURE_COLUMNS)
+    months = await pool.fetch(
+        f"SELECT {', '.join(MONTH_KEY_COLUMNS + FIGURE_COLUMNS)} FROM {tables.months} "
+        f"WHERE {nonzero}"
+    )
+    received = await pool.fetch(f"SELECT * FROM {tables.received} WHERE reports <> 0")
+    villages = await pool.fetch(f"SELECT * FROM {tables.villages} WHERE reports <> 0")
+    received_keys = ("district", "fiscal_year", "quarter", "received_on")
+    village_keys = ("district", "fiscal_year", "quarter", "subdistrict_code", "village_no")
+    return Truth(
+        await read_totals(pool, tables.totals),
+        {tuple(r[c] for c in MONTH_KEY_COLUMNS): [r[c] for c in FIGURE_COLUMNS] for r in months},  # type: ignore[misc]
+        {tuple(r[c] for c in received_keys): r["reports"] for r in received},  # type: ignore[misc]
+        {tuple(r[c] for c in village_keys): r["reports"] for r in villages},  # type: ignore[misc]
+    )
+
+
+async def wait_for_all(pool: asyncpg.Pool, expected: Truth, timeout: float = 15.0) -> None:
+    await eventually(lambda: read_all(pool), lambda t: t == expected, timeout)
 
 
 async def wait_for_totals(

@@ -27,23 +27,27 @@ async def test_national_headline_is_public_only_where_the_operator_opens_it(
 async def test_province_officer_totals_and_completeness_stay_in_its_province(
     aggregator: httpx.AsyncClient, directory_loaded: None
 ) -> None:
-    officer = bearer(AccessRole.PROVINCE_OFFICER)
+    officer = bearer(AccessRole.PROVINCE_OFFICER, "50")
     period = {"fiscal_year": 2568, "quarter": 1}
 
     own = await aggregator.get("/v1/completeness", params=period, headers=officer)
     other = await aggregator.get(
-        "/v1/completeness", params={**period, "province": "50"}, headers=officer
+        "/v1/completeness", params={**period, "province": "10"}, headers=officer
     )
     table = await aggregator.get(
-        "/v1/totals/breakdown", params={"by": "district", "scope": "province", "code": "10"},
+        "/v1/totals/breakdown", params={"by": "district", "scope": "province", "code": "50"},
         headers=officer,
     )  # fmt: skip
+    villages = await aggregator.get(
+        "/v1/completeness/villages", params={**period, "province": "10"}, headers=officer
+    )
 
     assert own.status_code == 200
-    assert own.json()["province"] == "10"
-    assert own.json()["districts"] == 50
+    assert own.json()["province"] == "50"
+    assert own.json()["districts"] == 25
     assert other.status_code == 403
-    assert {row["key"][:2] for row in table.json()["rows"]} == {"10"}
+    assert villages.status_code == 403
+    assert {row["key"][:2] for row in table.json()["rows"]} == {"50"}
 
 
 def test_live_stream_shows_each_caller_only_its_area() -> None:

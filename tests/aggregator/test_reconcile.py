@@ -21,6 +21,7 @@ from warroom_reporting import SCHEMA as REPORTING
 from warroom_reporting.app import create_app as create_reporting
 from warroom_shared import db
 from warroom_shared.domain import Sector
+from warroom_shared.fiscal import today_bangkok
 from warroom_shared.outbox import OutboxRelay
 
 REPORTS = 30
@@ -42,6 +43,25 @@ def test_compare_counts_lists_each_planted_difference() -> None:
     assert compare(ours, dict(ours)) == []
 
 
+def test_compare_counts_stages_and_months_unless_months_are_unknown_here() -> None:
+    figures = {"reports": 4, "households": 9} | {s.value: 2 for s in Sector}
+    ours: Counts = {
+        ("5001", "cast"): figures | {"stage:act": 3, "month:1": 4},
+        ("5002", "cast"): figures | {"month:unknown": 1, "month:2": 3},  # one from an old event
+    }
+    theirs: Counts = {
+        ("5001", "cast"): figures | {"stage:act": 2, "stage:talk": 1, "month:1": 3, "month:3": 1},
+        ("5002", "cast"): figures | {"month:2": 4},
+    }
+
+    assert [str(d) for d in compare(ours, theirs)] == [
+        "5001 cast stage:talk: aggregator 0, reporting 1 (-1)",
+        "5001 cast stage:act: aggregator 3, reporting 2 (+1)",
+        "5001 cast month:1: aggregator 4, reporting 3 (+1)",
+        "5001 cast month:3: aggregator 0, reporting 1 (-1)",
+    ]
+
+
 @pytest.fixture
 async def reporting(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     """The real reporting service holding its events in its outbox (its relay is off)."""
@@ -51,10 +71,17 @@ async def reporting(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+STAGES = (["talk"], ["talk", "think"], ["act", "benefit", "talk"], ["think"])
+
+
 async def post_reports(reporting: httpx.AsyncClient, n: int = REPORTS) -> None:
+    """Reports of three amphoe, each with its stages and a day of January to March 2025."""
     for i in range(n):
-        district = ("1001", "1002", "5001")[i % 3]
-        body = report(district_code=district, subdistrict_code=f"{district}01", households=i)
+        district = ("1201", "1202", "5001")[i % 3]
+        body = report(
+            district_code=district, subdistrict_code=f"{district}01", households=i,
+            stages=STAGES[i % 4], activity_date=f"2025-0{i % 3 + 1}-{i % 28 + 1:02d}",
+        )  # fmt: skip
         response = await reporting.post("/v1/reports", json=body)
         assert response.status_code == 201, response.text
 
@@ -69,8 +96,9 @@ async def relay(platform: Platform, nc: NATS) -> AsyncIterator[OutboxRelay]:
 
 async def test_reconcile_waits_for_reports_in_flight_then_finds_the_totals_equal(
     reporting: httpx.AsyncClient, relay: OutboxRelay, consumer: Consumer,
-    settings: AggregatorSettings, js: JetStreamContext,
+    settings: AggregatorSettings, js: JetStreamContext, pool: asyncpg.Pool,
 ) -> None:  # fmt: skip
+    posted_on = today_bangkok()
     await post_reports(reporting)
     seen: list[Backlog] = []
     flowing: list[asyncio.Task[None]] = []
@@ -94,6 +122,10 @@ async def test_reconcile_waits_for_reports_in_flight_then_finds_the_totals_equal
     assert result.differences == []
     assert result.backlog.empty
     assert consumer.stats.applied == REPORTS
+    # the reporting service's events carry the day each report was received
+    days = await pool.fetch("SELECT DISTINCT received_on FROM received_reports")
+    assert days
+    assert {r["received_on"] for r in days} <= {posted_on, today_bangkok()}
 
 
 async def test_reconcile_command_tells_reports_in_flight_from_a_real_difference(
@@ -115,10 +147,13 @@ async def test_reconcile_command_tells_reports_in_flight_from_a_real_difference(
         async with running(consumer):
             await wait_drained(js)
         equal = await _invoke([*args, "--wait", "30"])
-        await pool.execute(
-            "UPDATE totals SET households = households + 1 WHERE scope = 'district' "
-            "AND code = '1002' AND fiscal_year = 2568 AND quarter = 2 AND dimension = ''"
-        )
+        period = "scope = 'district' AND code = '1202' AND fiscal_year = 2568 AND quarter = 2"
+        await pool.execute(f"UPDATE totals SET households = households + 1 WHERE {period} "
+                           "AND dimension = ''")  # fmt: skip
+        await pool.execute(f"UPDATE totals SET reports = reports - 1 WHERE {period} "
+                           "AND dimension = 'stage:think'")  # fmt: skip
+        await pool.execute(f"UPDATE month_totals SET reports = reports + 2 WHERE {period} "
+                           "AND month = 2")  # fmt: skip
         planted = await _invoke([*args, "--wait", "30"])
         relay.stop()
         await relaying
@@ -127,17 +162,25 @@ async def test_reconcile_command_tells_reports_in_flight_from_a_real_difference(
 
     assert in_outbox.exit_code == 3, in_outbox.output
     assert f"{REPORTS} events in the reporting outbox" in in_outbox.stderr
-    assert "in flight? 1001 cast reports: aggregator 0, reporting 10 (-10)" in in_outbox.stdout
+    assert "in flight? 1201 cast reports: aggregator 0, reporting 10 (-10)" in in_outbox.stdout
+    talking = sum(1 for i in range(0, REPORTS, 3) if "talk" in STAGES[i % 4])
+    assert f"1201 cast stage:talk: aggregator 0, reporting {talking} (-{talking})" in (
+        in_outbox.stdout
+    )
+    assert "in flight? 1201 cast month:1: aggregator 0, reporting 10 (-10)" in in_outbox.stdout
     assert uncounted.exit_code == 3, uncounted.output
     assert f"0 events in the reporting outbox (oldest 0.0 s), {REPORTS} not yet counted" in (
         uncounted.stderr
     )
     assert equal.exit_code == 0, equal.output
     assert "the totals match the reporting service, nothing in flight" in equal.stdout
-    households = sum(range(1, REPORTS, 3))  # the reports of 1002
+    households = sum(range(1, REPORTS, 3))  # the reports of 1202
+    thinking = sum(1 for i in range(1, REPORTS, 3) if "think" in STAGES[i % 4])
     assert planted.exit_code == 1, planted.output
     assert planted.stdout.splitlines() == [
-        f"1002 cast households: aggregator {households + 1}, reporting {households} (+1)"
+        f"1202 cast households: aggregator {households + 1}, reporting {households} (+1)",
+        f"1202 cast stage:think: aggregator {thinking - 1}, reporting {thinking} (-1)",
+        "1202 cast month:2: aggregator 12, reporting 10 (+2)",
     ]
     assert "the same in two comparisons with nothing in flight" in planted.stderr
     assert unreachable.exit_code == 2

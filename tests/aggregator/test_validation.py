@@ -13,6 +13,9 @@ BAD_QUERIES = [  # url, status, the fields a 422 must name (or the error code of
     ("/v1/totals?quarter=5", 422, {"query.quarter"}),
     ("/v1/totals?programme=party", 422, {"query.programme"}),
     ("/v1/totals?dimension=beauty", 422, {"query.dimension"}),
+    ("/v1/totals?stage=dance", 422, {"query.stage"}),
+    ("/v1/totals?stage=act&dimension=water", 422, {"query.stage"}),
+    ("/v1/totals?programme=best_practice", 422, {"query.programme"}),
     ("/v1/totals?scope=province&code=99", 404, "province_not_found"),
     ("/v1/totals?scope=district&code=1099", 404, "district_not_found"),
     ("/v1/totals/breakdown", 422, {"query.by"}),
@@ -21,10 +24,26 @@ BAD_QUERIES = [  # url, status, the fields a 422 must name (or the error code of
     ("/v1/totals/breakdown?by=district&scope=district&code=1001", 422, {"query.by"}),
     ("/v1/totals/breakdown?by=quarter&quarter=0", 422, {"query.quarter"}),
     ("/v1/totals/breakdown?by=district&scope=province&code=00", 404, "province_not_found"),
+    ("/v1/totals/breakdown?by=month", 422, {"query.fiscal_year"}),
+    ("/v1/totals/breakdown?by=month&fiscal_year=2568&dimension=water", 422, {"query.by"}),
+    ("/v1/totals/breakdown?by=stage&stage=act", 422, {"query.by"}),
+    ("/v1/totals/breakdown?by=dimension&stage=act", 422, {"query.by"}),
     ("/v1/completeness", 422, {"query.fiscal_year", "query.quarter"}),
     ("/v1/completeness?fiscal_year=2568&quarter=2&province=1", 422, {"query.province"}),
     ("/v1/completeness?fiscal_year=2568&quarter=2&province=99", 404, "province_not_found"),
     ("/v1/completeness?fiscal_year=3000&quarter=2", 422, {"query.fiscal_year"}),
+    ("/v1/completeness/villages?fiscal_year=2568", 422, {"query.quarter"}),
+    (
+        "/v1/completeness/villages?fiscal_year=2568&quarter=2&province=50&district=5001",
+        422,
+        {"query.district"},
+    ),
+    (
+        "/v1/completeness/villages?fiscal_year=2568&quarter=2&district=5099",
+        404,
+        "district_not_found",
+    ),
+    ("/v1/deadlines", 422, {"query.fiscal_year"}),
     ("/v1/stream?scope=world", 422, {"query.scope"}),
     ("/v1/dead-letters?limit=0", 422, {"query.limit"}),
     ("/v1/dead-letters?limit=many", 422, {"query.limit"}),
@@ -48,7 +67,8 @@ async def test_get_with_bad_input_gives_4xx_with_field_messages(
 
 
 async def test_write_to_read_only_endpoints_gives_405(aggregator: httpx.AsyncClient) -> None:
-    for url in ("/v1/totals", "/v1/totals/breakdown", "/v1/completeness", "/v1/stream"):
+    for url in ("/v1/totals", "/v1/totals/breakdown", "/v1/completeness",
+                "/v1/completeness/villages", "/v1/deadlines", "/v1/stream"):  # fmt: skip
         response = await aggregator.post(url, json={})
         assert response.status_code == 405, url
         assert response.json()["error"]["code"] == "method_not_allowed"
@@ -83,9 +103,11 @@ ODD_VALUES = [
     "[]",
 ]
 PARAMETERS = {
-    "/v1/totals": ["scope", "code", "fiscal_year", "quarter", "programme", "dimension"],
-    "/v1/totals/breakdown": ["by", "scope", "code", "fiscal_year", "quarter", "dimension"],
+    "/v1/totals": ["scope", "code", "fiscal_year", "quarter", "programme", "dimension", "stage"],
+    "/v1/totals/breakdown": ["by", "scope", "code", "fiscal_year", "quarter", "dimension", "stage"],
     "/v1/completeness": ["fiscal_year", "quarter", "province"],
+    "/v1/completeness/villages": ["fiscal_year", "quarter", "province", "district"],
+    "/v1/deadlines": ["fiscal_year"],
     "/v1/dead-letters": ["limit"],
 }
 

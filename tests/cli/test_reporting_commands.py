@@ -26,7 +26,7 @@ def _write_csv(path: Path, bodies: list[dict[str, object]]) -> None:
                          "participants_people", "participants_media", "households", "title",
                          "details", "reported_by_name", "reported_by_position"])  # fmt: skip
         for i, _ in enumerate(bodies):
-            writer.writerow(["cast", "1001", "2025-02-14", "water,income", "talk", 10 + i, 0, "",
+            writer.writerow(["cast", "1201", "2025-02-14", "water,income", "talk", 10 + i, 0, "",
                              f"กิจกรรม {i}", "รายละเอียด", "สมศรี", "ปลัดอำเภอ"])  # fmt: skip
 
 

@@ -121,7 +121,7 @@ async def test_every_change_carries_the_trace_of_its_request(
             headers={"Content-Type": "application/x-ndjson", **caller(traces["bulk"])},
         )  # fmt: skip
         team = await registry.post(
-            "/v1/teams", json={"district_code": "1001", "fiscal_year": 2569},
+            "/v1/teams", json={"district_code": "1201", "fiscal_year": 2569},
             headers=caller(traces["team"]),
         )  # fmt: skip
         assert [r.status_code for r in (untraced, amended, retracted, bulk, team)] == [

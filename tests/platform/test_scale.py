@@ -30,7 +30,7 @@ ACK_WAIT = 3  # seconds: a killed aggregator's batch comes back to the others th
 
 
 def _bodies() -> list[dict[str, Any]]:
-    districts = [("1001", "100101"), ("1002", "100201"), ("5001", "500101")]
+    districts = [("1201", "120101"), ("1202", "120201"), ("5001", "500101")]
     return [
         report(
             district_code=districts[i % 3][0],

@@ -63,3 +63,7 @@ async def test_district_directory_is_published_to_kv(registry: httpx.AsyncClient
     assert entry.province_name_en == "Bangkok"
     assert "100101" in entry.subdistricts
     assert all(code.startswith("1001") for code in entry.subdistricts)
+    assert entry.in_programme is False  # Bangkok's khet, unless an operator includes them
+    assert entry.designated_villages == {}
+    amphoe = DirectoryDistrict.model_validate_json((await kv.get("5001")).value or b"")
+    assert amphoe.in_programme is True

@@ -5,6 +5,7 @@ import httpx
 
 from warroom_registry.directory import entries
 from warroom_registry.geography import Geography
+from warroom_registry.programme import ProgrammeScope
 
 
 async def test_list_provinces_counts_77(registry: httpx.AsyncClient) -> None:
@@ -109,14 +110,28 @@ async def test_reference_lists_domain(registry: httpx.AsyncClient) -> None:
     assert len(ref["roles"]) == 10
     assert len(ref["stages"]) == 4
     assert len(ref["dimensions"]) == 8
-    assert len(ref["programmes"]) == 3
+    assert len(ref["programmes"]) == 2  # best-practice stories are shared, not reported
     chief = next(r for r in ref["roles"] if r["code"] == "district_chief")
     assert chief["th"] == "นายอำเภอ"
     assert chief["default_sector"] == "government"
     assert "media" not in {r["default_sector"] for r in ref["roles"]}
 
 
+async def test_reference_labels_are_the_programmes_own(registry: httpx.AsyncClient) -> None:
+    ref = (await registry.get("/v1/reference")).json()
+    programmes = {p["code"]: p for p in ref["programmes"]}
+    roles = {r["code"]: r for r in ref["roles"]}
+
+    assert programmes.keys() == {"cast", "sustainable_village"}
+    assert programmes["sustainable_village"]["th"] == "โครงการหมู่บ้านยั่งยืน (Sustainable Village)"
+    assert programmes["cast"]["en"] == "Change Agent for Strategic Transformation"
+    assert roles["local_administration"]["th"] == "ตัวแทนผู้นำองค์กรปกครองส่วนท้องถิ่นโดยตำแหน่ง"
+
+
 async def test_directory_entries_cover_every_district(registry: httpx.AsyncClient) -> None:
-    directory = entries(registry._transport.app.state.geography)  # type: ignore[attr-defined]
+    geo = registry._transport.app.state.geography  # type: ignore[attr-defined]
+    directory = entries(geo, ProgrammeScope(), {})
     assert len(directory) == 928
     assert sum(len(e.subdistricts) for e in directory) == 7436
+    assert sum(e.in_programme for e in directory) == 878
+    assert sum(e.in_programme for e in entries(geo, ProgrammeScope(includes_khet=True), {})) == 928

@@ -13,7 +13,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 async def _team(registry: httpx.AsyncClient) -> dict[str, Any]:
-    r = await registry.post("/v1/teams", json={"district_code": "1001", "fiscal_year": 2569})
+    r = await registry.post("/v1/teams", json={"district_code": "5001", "fiscal_year": 2569})
     assert r.status_code == 201, r.text
     team: dict[str, Any] = r.json()
     return team
@@ -41,13 +41,13 @@ async def test_assign_member_text_postgres_cannot_store_answers_422(
 async def test_create_team_fiscal_year_not_integer_answers_422(
     registry: httpx.AsyncClient, value: str
 ) -> None:
-    raw = f'{{"district_code": "1001", "fiscal_year": {value}}}'.encode()
+    raw = f'{{"district_code": "5001", "fiscal_year": {value}}}'.encode()
     r = await registry.post("/v1/teams", content=raw, headers=JSON)
     assert _fields(r) == {"fiscal_year": "int_type"}
 
 
 async def test_create_team_duplicate_key_answers_400(registry: httpx.AsyncClient) -> None:
-    raw = b'{"district_code": "1001", "fiscal_year": 2569, "district_code": "5025"}'
+    raw = b'{"district_code": "5001", "fiscal_year": 2569, "district_code": "5025"}'
     r = await registry.post("/v1/teams", content=raw, headers=JSON)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "malformed_json"

@@ -4,6 +4,9 @@ from tests.utils.auth import bearer
 from tests.utils.factories import member
 from warroom_shared.security.principal import AccessRole
 
+# Mueang Nonthaburi: Bangkok's khet are outside the programme, so no team of theirs.
+AREAS = {AccessRole.DISTRICT_OFFICER: "1201", AccessRole.PROVINCE_OFFICER: "12"}
+
 
 async def _team_with_member(registry: httpx.AsyncClient, district: str) -> str:
     created = await registry.post(
@@ -20,11 +23,11 @@ async def _team_with_member(registry: httpx.AsyncClient, district: str) -> str:
 async def test_get_team_shows_personal_data_only_to_admins_and_its_officers(
     registry: httpx.AsyncClient,
 ) -> None:
-    team_id = await _team_with_member(registry, "1001")
+    team_id = await _team_with_member(registry, "1201")
     seen = {}
     for role in (AccessRole.DISTRICT_OFFICER, AccessRole.PROVINCE_OFFICER, AccessRole.ADMIN,
                  AccessRole.NATIONAL_VIEWER):  # fmt: skip
-        answer = await registry.get(f"/v1/teams/{team_id}", headers=bearer(role))
+        answer = await registry.get(f"/v1/teams/{team_id}", headers=bearer(role, AREAS.get(role)))
         assert answer.status_code == 200
         seen[role] = answer.json()["members"][0]
 
@@ -38,8 +41,8 @@ async def test_get_team_shows_personal_data_only_to_admins_and_its_officers(
 
 
 async def test_every_showing_of_personal_data_is_audited(registry: httpx.AsyncClient) -> None:
-    team_id = await _team_with_member(registry, "1001")
-    await registry.get(f"/v1/teams/{team_id}", headers=bearer(AccessRole.DISTRICT_OFFICER))
+    team_id = await _team_with_member(registry, "1201")
+    await registry.get(f"/v1/teams/{team_id}", headers=bearer(AccessRole.DISTRICT_OFFICER, "1201"))
     await registry.get(f"/v1/teams/{team_id}", headers=bearer(AccessRole.NATIONAL_VIEWER))
 
     log = (await registry.get(f"/v1/teams/{team_id}/personal-data-reads")).json()
@@ -48,7 +51,7 @@ async def test_every_showing_of_personal_data_is_audited(registry: httpx.AsyncCl
     assert [(r["access_role"], r["action"].split()[0]) for r in log] == [
         ("admin", "PUT"), ("district_officer", "GET"),
     ]  # fmt: skip
-    assert log[1]["subject"] == "dev-district_officer-1001"
+    assert log[1]["subject"] == "dev-district_officer-1201"
 
 
 async def test_officer_of_another_province_cannot_find_the_team(

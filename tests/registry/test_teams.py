@@ -8,7 +8,7 @@ from tests.utils.factories import member
 
 
 async def _create(
-    registry: httpx.AsyncClient, district: str = "1001", fy: int = 2569
+    registry: httpx.AsyncClient, district: str = "1201", fy: int = 2569
 ) -> httpx.Response:
     return await registry.post("/v1/teams", json={"district_code": district, "fiscal_year": fy})
 
@@ -19,7 +19,7 @@ async def test_create_team_returns_201_with_etag(registry: httpx.AsyncClient) ->
     team = r.json()
     assert r.headers["ETag"] == '"1"'
     assert r.headers["Location"] == f"/v1/teams/{team['id']}"
-    assert team["province_code"] == "10"
+    assert team["province_code"] == "12"
     assert team["completeness"]["roles_filled"] == 0
     assert team["completeness"]["roles_total"] == 10
     assert team["completeness"]["sectors_total"] == 7
@@ -48,10 +48,10 @@ async def test_create_team_unknown_district_answers_404(registry: httpx.AsyncCli
     ("body", "field"),
     [
         ({"district_code": "10x1", "fiscal_year": 2569}, "district_code"),
-        ({"district_code": "1001", "fiscal_year": 1999}, "fiscal_year"),
-        ({"district_code": "1001", "fiscal_year": "soon"}, "fiscal_year"),
-        ({"district_code": "1001"}, "fiscal_year"),
-        ({"district_code": "1001", "fiscal_year": 2569, "extra": 1}, "extra"),
+        ({"district_code": "1201", "fiscal_year": 1999}, "fiscal_year"),
+        ({"district_code": "1201", "fiscal_year": "soon"}, "fiscal_year"),
+        ({"district_code": "1201"}, "fiscal_year"),
+        ({"district_code": "1201", "fiscal_year": 2569, "extra": 1}, "extra"),
     ],
 )
 async def test_create_team_invalid_fields_answer_422(
@@ -68,10 +68,10 @@ async def test_bad_bodies_answer_4xx(registry: httpx.AsyncClient) -> None:
     )
     assert r.status_code == 400
     r = await registry.post(
-        "/v1/teams", content=b"district_code=1001", headers={"Content-Type": "text/plain"}
+        "/v1/teams", content=b"district_code=1201", headers={"Content-Type": "text/plain"}
     )
     assert r.status_code == 415
-    r = await registry.post("/v1/teams", json={"district_code": "1001", "pad": "x" * 70_000})
+    r = await registry.post("/v1/teams", json={"district_code": "1201", "pad": "x" * 70_000})
     assert r.status_code == 413
 
 
@@ -185,11 +185,11 @@ async def test_unknown_team_or_role(registry: httpx.AsyncClient) -> None:
 
 
 async def test_list_teams_filters(registry: httpx.AsyncClient) -> None:
-    for district, fy in [("1001", 2569), ("1002", 2569), ("5001", 2569), ("1001", 2568)]:
+    for district, fy in [("1201", 2569), ("1202", 2569), ("5001", 2569), ("1201", 2568)]:
         assert (await _create(registry, district, fy)).status_code == 201
-    r = await registry.get("/v1/teams", params={"province": "10", "fiscal_year": 2569})
-    assert [t["district_code"] for t in r.json()["items"]] == ["1001", "1002"]
-    r = await registry.get("/v1/teams", params={"district": "1001"})
+    r = await registry.get("/v1/teams", params={"province": "12", "fiscal_year": 2569})
+    assert [t["district_code"] for t in r.json()["items"]] == ["1201", "1202"]
+    r = await registry.get("/v1/teams", params={"district": "1201"})
     assert [t["fiscal_year"] for t in r.json()["items"]] == [2568, 2569]
     first = await registry.get("/v1/teams", params={"limit": 2})
     assert first.json()["next_cursor"] is not None
@@ -199,7 +199,7 @@ async def test_list_teams_filters(registry: httpx.AsyncClient) -> None:
     codes = [
         (t["district_code"], t["fiscal_year"]) for t in first.json()["items"] + rest.json()["items"]
     ]
-    assert codes == [("1001", 2568), ("1001", 2569), ("1002", 2569), ("5001", 2569)]
+    assert codes == [("1201", 2568), ("1201", 2569), ("1202", 2569), ("5001", 2569)]
     assert (await registry.get("/v1/teams", params={"province": "99"})).status_code == 404
 
 

@@ -43,7 +43,7 @@ async def test_batch_with_refused_reports_stores_and_answers_the_others(
     batcher = SubmitBatcher(pool, committers=1)
     try:
         posts = [
-            asyncio.create_task(batcher.submit(r, "10", "officer"))
+            asyncio.create_task(batcher.submit(r, "12", "officer"))
             for r in [*good[:10], nul, *good[10:], smallint, surrogate]
         ]
         await _until(lambda: batcher.waiting >= 22)  # all queued: one batch

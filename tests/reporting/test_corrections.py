@@ -17,7 +17,7 @@ async def test_amend_report_moves_figures(reporting: httpx.AsyncClient, nc: NATS
     body = report()
     await reporting.post("/v1/reports", json=body)
     url = f"/v1/reports/{body['report_id']}"
-    amended = _content(body, district_code="1002", subdistrict_code=None,
+    amended = _content(body, district_code="1202", subdistrict_code=None,
                        activity_date="2025-04-02", reported_by=WHO)  # fmt: skip
     r = await reporting.put(url, json=amended, headers={"If-Match": '"1"'})
     assert r.status_code == 200
@@ -26,12 +26,12 @@ async def test_amend_report_moves_figures(reporting: httpx.AsyncClient, nc: NATS
 
     events = await collect(nc, "REPORTS", "warroom.report.>", 2)
     assert [s for s, _, _ in events] == [
-        "warroom.report.submitted.10.1001",
-        "warroom.report.amended.10.1002",
+        "warroom.report.submitted.12.1201",
+        "warroom.report.amended.12.1202",
     ]
     data = events[1][1]["data"]
-    assert (data["old"]["district_code"], data["old"]["quarter"]) == ("1001", 2)
-    assert (data["new"]["district_code"], data["new"]["quarter"]) == ("1002", 3)
+    assert (data["old"]["district_code"], data["old"]["quarter"]) == ("1201", 2)
+    assert (data["new"]["district_code"], data["new"]["quarter"]) == ("1202", 3)
     assert data["version"] == 2
     assert "สมศักดิ์" not in str(events)  # who reported it never goes on NATS
 
@@ -69,7 +69,7 @@ async def test_retract_report_and_history(reporting: httpx.AsyncClient, nc: NATS
     body = report()
     await reporting.post("/v1/reports", json=body)
     url = f"/v1/reports/{body['report_id']}"
-    officer = bearer(AccessRole.DISTRICT_OFFICER)
+    officer = bearer(AccessRole.DISTRICT_OFFICER, "1201")
     await reporting.put(
         url, json=_content(body, households=20, reported_by=WHO),
         headers={"If-Match": '"1"', **officer},
@@ -88,7 +88,7 @@ async def test_retract_report_and_history(reporting: httpx.AsyncClient, nc: NATS
     }
     assert history[1]["actor"] == WHO
     assert [h["account"] for h in history] == [
-        "dev-admin-all", "dev-district_officer-1001", "dev-admin-all",
+        "dev-admin-all", "dev-district_officer-1201", "dev-admin-all",
     ]  # fmt: skip
     assert history[2]["reason"] == "รายงานซ้ำ"
 

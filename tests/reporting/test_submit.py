@@ -34,7 +34,7 @@ async def test_submit_report_answers_receipt_with_derived_period(
     assert receipt["report_id"] == body["report_id"]
     assert (receipt["fiscal_year"], receipt["quarter"], receipt["version"]) == (2568, 1, 1)
     stored = (await reporting.get(f"/v1/reports/{body['report_id']}")).json()
-    assert stored["province_code"] == "10"
+    assert stored["province_code"] == "12"
     assert stored["participants"]["people"] == 40
 
 
@@ -70,7 +70,7 @@ BAD_FIELDS = [
     ({"surprise": 1}, "surprise"),
     ({"fiscal_year": 2570}, "fiscal_year"),
     ({"programme": "other"}, "programme"),
-    ({"district_code": 1001}, "district_code"),
+    ({"district_code": 1201}, "district_code"),
     ({"district_code": "9999"}, "district_code"),
     ({"subdistrict_code": "500101"}, "subdistrict_code"),
     ({"village_no": 0}, "village_no"),
@@ -80,6 +80,8 @@ BAD_FIELDS = [
     ({"dimensions": ["water", "water"]}, "dimensions"),
     ({"dimensions": ["space"]}, "dimensions.0"),
     ({"stages": ["dream"]}, "stages.0"),
+    ({"stages": []}, "stages"),
+    ({"programme": "best_practice"}, "programme"),
     ({"households": -1}, "households"),
     ({"title": ""}, "title"),
     ({"title": "   "}, "title"),
@@ -177,13 +179,13 @@ async def test_submit_batch_answers_each_submission_and_stores_each_report_once(
     conn = await db.connect(reporting_settings.database_url, SCHEMA)
     try:
         async with conn.transaction():
-            [(first, created)] = await store.submit(conn, [(earlier, "10", "officer", {})])
+            [(first, created)] = await store.submit(conn, [(earlier, "12", "officer", {})])
         assert created
         async with conn.transaction():
             outcomes = await store.submit(conn, [
-                (a, "10", "officer", {}), (a_again, "10", "officer", {}),
-                (a_changed, "10", "officer", {}), (b, "10", "officer", {}),
-                (earlier, "10", "officer", {}), (earlier_changed, "10", "officer", {}),
+                (a, "12", "officer", {}), (a_again, "12", "officer", {}),
+                (a_changed, "12", "officer", {}), (b, "12", "officer", {}),
+                (earlier, "12", "officer", {}), (earlier_changed, "12", "officer", {}),
             ])  # fmt: skip
         reports = await conn.fetchval("SELECT count(*) FROM reports")
         history = await conn.fetch("SELECT report_id, account FROM report_history")

@@ -33,8 +33,10 @@ from warroom_shared.security.principal import AccessRole
 from warroom_shared.security.tokens import DevKeys
 
 Level = Literal["none", "district", "province", "national"]
-INSIDE = {"district": "1001", "province": "10", "subdistrict": "100101"}  # Phra Nakhon, Bangkok
+# Mueang Nonthaburi: an amphoe, in the programme (Bangkok's khet are outside it by default)
+INSIDE = {"district": "1201", "province": "12", "subdistrict": "120101"}
 OUTSIDE = {"district": "5001", "province": "50", "subdistrict": "500101"}  # Mueang Chiang Mai
+AREAS = {AccessRole.DISTRICT_OFFICER: INSIDE["district"], AccessRole.PROVINCE_OFFICER: "12"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,23 @@ async def _unassign(world: World, place: dict[str, str]) -> Call:
     )  # fmt: skip
 
 
+VILLAGE = {"village_no": 3, "name": "บ้านหนองบัว"}
+
+
+def _village(place: dict[str, str]) -> str:
+    return f"/v1/districts/{place['district']}/villages/2569/{place['subdistrict']}"
+
+
+async def _designate(_: World, place: dict[str, str]) -> Call:
+    return Call("PUT", _village(place), json=VILLAGE)
+
+
+async def _undesignate(world: World, place: dict[str, str]) -> Call:
+    designated = await world.admin["registry"].put(_village(place), json=VILLAGE)
+    assert designated.status_code == 200, designated.text
+    return Call("DELETE", _village(place))
+
+
 async def _submit(_: World, place: dict[str, str]) -> Call:
     return Call(
         "POST", "/v1/reports",
@@ -181,8 +200,9 @@ def allow(*roles: str, anonymous: bool = False) -> dict[str, Any]:
 
 
 # README, "Security": admin everything; national_viewer reads reports, teams and totals of the
-# whole country; province_officer reads its province and manages its districts' teams;
-# district_officer posts, amends and retracts its district's reports and manages its team;
+# whole country; province_officer reads its province and manages its districts' teams and
+# designated villages; district_officer posts, amends and retracts its district's reports and
+# manages its team and designated villages;
 # monitor reads totals, completeness, the live stream, the outbox backlog and consumer figures.
 # Roles are listed in the order admin, national_viewer, province_officer, district_officer,
 # monitor. Change this only with the README.
@@ -214,6 +234,9 @@ ACCESS: dict[str, dict[str, dict[str, Any]]] = {
         "GET /v1/teams/{team_id}/personal-data-reads": allow("admin"),
         "PUT /v1/teams/{team_id}/members/{role}": MANAGE_TEAMS,
         "DELETE /v1/teams/{team_id}/members/{role}": MANAGE_TEAMS,
+        "GET /v1/districts/{code}/villages": READ_RECORDS,
+        "PUT /v1/districts/{code}/villages/{fiscal_year}/{subdistrict_code}": MANAGE_TEAMS,
+        "DELETE /v1/districts/{code}/villages/{fiscal_year}/{subdistrict_code}": MANAGE_TEAMS,
     },
     "reporting": {
         **COMMON,
@@ -234,6 +257,9 @@ ACCESS: dict[str, dict[str, dict[str, Any]]] = {
         "GET /v1/totals": allow(*EVERY_ROLE, anonymous=True),
         "GET /v1/totals/breakdown": READ_TOTALS,
         "GET /v1/completeness": allow("admin", "national_viewer", "province_officer", "monitor"),
+        "GET /v1/completeness/villages": READ_TOTALS,
+        "GET /v1/deadlines": READ_TOTALS,
+        "PUT /v1/deadlines/{fiscal_year}/{quarter}": allow("admin"),
         "GET /v1/stream": READ_TOTALS,
         "GET /v1/consumer": OPERATIONS,
         "GET /v1/dead-letters": allow("admin"),
@@ -266,6 +292,15 @@ CASES: dict[str, dict[str, list[Case]]] = {
         "GET /v1/teams/{team_id}/personal-data-reads": [Case(_team_audit)],
         "PUT /v1/teams/{team_id}/members/{role}": [Case(_assign, "district", denied=404)],
         "DELETE /v1/teams/{team_id}/members/{role}": [Case(_unassign, "district", denied=404)],
+        "GET /v1/districts/{code}/villages": [
+            Case(call("GET", "/v1/districts/{district}/villages"), "district")
+        ],
+        "PUT /v1/districts/{code}/villages/{fiscal_year}/{subdistrict_code}": [
+            Case(_designate, "district")
+        ],
+        "DELETE /v1/districts/{code}/villages/{fiscal_year}/{subdistrict_code}": [
+            Case(_undesignate, "district", ok=204)
+        ],
     },
     "reporting": {
         "GET /healthz": [Case(call("GET", "/healthz"))],
@@ -333,6 +368,26 @@ CASES: dict[str, dict[str, list[Case]]] = {
                 call("GET", "/v1/completeness", params={**PERIOD, "province": "{province}"}),
                 "province",
             ),
+        ],
+        "GET /v1/completeness/villages": [
+            # no place named: the nation, or an officer's own area
+            Case(call("GET", "/v1/completeness/villages", params=PERIOD)),
+            Case(
+                call(
+                    "GET", "/v1/completeness/villages", params={**PERIOD, "province": "{province}"}
+                ),
+                "province",
+            ),
+            Case(
+                call(
+                    "GET", "/v1/completeness/villages", params={**PERIOD, "district": "{district}"}
+                ),
+                "district",
+            ),
+        ],
+        "GET /v1/deadlines": [Case(call("GET", "/v1/deadlines", params={"fiscal_year": "2568"}))],
+        "PUT /v1/deadlines/{fiscal_year}/{quarter}": [
+            Case(call("PUT", "/v1/deadlines/2568/2", json={"due_on": "2025-04-15"}))
         ],
         "GET /v1/stream": [Case(call("GET", "/v1/stream"))],
         "GET /v1/consumer": [Case(call("GET", "/v1/consumer"))],
@@ -463,7 +518,8 @@ async def test_every_operation_answers_each_role_by_its_rule_and_area(
                 place = INSIDE if inside else OUTSIDE
                 roles: list[AccessRole | None] = [None, *AccessRole]
                 for role in roles:
-                    headers = {} if role is None else {"Authorization": f"Bearer {token(role)}"}
+                    bearer = token(role, AREAS.get(role)) if role is not None else None
+                    headers = {} if bearer is None else {"Authorization": f"Bearer {bearer}"}
                     got = await answer(client, await case.build(scene, place), headers)
                     want = expected(rule, role, case, inside)
                     if got.status_code != want:

@@ -31,9 +31,11 @@ from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.state import State
 from warroom_aggregator.topology import CONSUMER, DEAD_LETTER_STREAM, consumer_config
 from warroom_cli.platform import nats_passwords, redacted
-from warroom_registry import directory, geography, teams
+from warroom_registry import directory, geography, teams, villages
 from warroom_registry.app import create_app as create_registry
+from warroom_registry.programme import ProgrammeScope
 from warroom_registry.settings import RegistrySettings
+from warroom_registry.villages import VillageDesignate
 from warroom_reporting import store
 from warroom_reporting.app import create_app as create_reporting
 from warroom_reporting.models import ReportIn
@@ -47,6 +49,7 @@ from .conftest import SecuredNats
 SERVICES = ("registry", "reporting", "aggregator")
 REPORT_SUBJECT = "warroom.report.submitted.10.1001"
 TEAM_SUBJECT = "warroom.registry.team.created.10.1001"
+VILLAGE_SUBJECT = "warroom.registry.village.designated.50.5001"
 TOTALS_SUBJECT = "warroom.totals.updated.national.TH"
 DIRECTORY_KEY = "$KV.warroom_districts.1001"
 
@@ -163,7 +166,8 @@ async def test_each_service_works_as_its_own_user(
     reporting_db = await db.connect(database_url, warroom_reporting.SCHEMA)
     async with connected(urls["registry"]) as registry, connected(urls["monitor"]) as monitor:
         geo = await geography.Geography.read(registry_db)
-        assert await directory.publish(registry.js(), geo) == len(geo.districts) == 928
+        written = await directory.publish(registry.js(), registry_db, geo, ProgrammeScope())
+        assert written == len(geo.districts) == 928
         totals = await monitor.nc.subscribe(nats_users.TOTALS_SUBJECTS)
         reporting_app = create_reporting(
             ReportingSettings(database_url=database_url, nats_url=urls["reporting"])
@@ -181,9 +185,19 @@ async def test_each_service_works_as_its_own_user(
             await asyncio.wait_for(reporting_app.state.directory.ready.wait(), 10)
             # A team's event goes out through the registry's relay...
             await teams.create_team(registry_db, "1001", "10", 2568)
+            # ...as does a village's designation, whose directory entry the registry writes.
+            village = VillageDesignate(village_no=3, name="บ้านหนองบัว")
+            chiang_mai = geo.districts["5001"]
+            await villages.designate(registry_db, chiang_mai, 2568, "500101", village)
+            await directory.republish_district(
+                registry.js(), registry_db, geo, ProgrammeScope(), chiang_mai
+            )
+            directory_of_reporting = reporting_app.state.directory
+            await _until(lambda: directory_of_reporting.designated("5001", 2568, "500101", 3))
             # ...a report's through reporting's relay, into the aggregator's totals...
+            phra_nakhon = report(district_code="1001", subdistrict_code="100101")
             await store.submit(
-                reporting_db, [(ReportIn.model_validate(report()), "10", "test", {})]
+                reporting_db, [(ReportIn.model_validate(phra_nakhon), "10", "test", {})]
             )
             await _until(lambda: state.consumer.stats.applied == 1)
             # ...which publishes their new figures to monitors and to its own live stream.
@@ -199,7 +213,8 @@ async def test_each_service_works_as_its_own_user(
                 await reporting.js().publish(REPORT_SUBJECT, b"not an event")
             await _until(lambda: state.consumer.stats.dead_lettered == 1)
         # The monitor replays both streams with consumers of its own.
-        assert await _tail(monitor, REGISTRY, nats_users.REGISTRY_SUBJECTS, 1) == [TEAM_SUBJECT]
+        registry_events = await _tail(monitor, REGISTRY, nats_users.REGISTRY_SUBJECTS, 2)
+        assert registry_events == [TEAM_SUBJECT, VILLAGE_SUBJECT]
         assert await _tail(monitor, REPORTS, nats_users.REPORT_SUBJECTS, 2) == [REPORT_SUBJECT] * 2
         info = await monitor.js().consumer_info(REPORTS, CONSUMER)
         assert (info.num_pending, info.num_ack_pending, info.num_redelivered) == (0, 0, 0)
@@ -218,11 +233,13 @@ async def test_each_service_works_as_its_own_user(
 # refused and reaches no one.
 PUBLISHES = [
     ("registry", TEAM_SUBJECT, True),
+    ("registry", VILLAGE_SUBJECT, True),
     ("registry", DIRECTORY_KEY, True),
     ("registry", REPORT_SUBJECT, False),
     ("registry", TOTALS_SUBJECT, False),
     ("reporting", REPORT_SUBJECT, True),
     ("reporting", TEAM_SUBJECT, False),
+    ("reporting", VILLAGE_SUBJECT, False),
     ("reporting", "warroom.registry.x", False),
     ("reporting", TOTALS_SUBJECT, False),
     ("reporting", DIRECTORY_KEY, False),

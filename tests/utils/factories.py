@@ -19,12 +19,13 @@ def member(**overrides: Any) -> dict[str, Any]:
 
 
 def report(**overrides: Any) -> dict[str, Any]:
-    """A valid report of Phra Nakhon (1001), FY 2568 Q2; a fresh `report_id` each call."""
+    """A valid CAST report of Mueang Nonthaburi (1201; an amphoe: Bangkok's khet are outside the
+    programme), FY 2568 Q2; a fresh `report_id` each call."""
     body: dict[str, Any] = {
         "report_id": str(uuid.uuid4()),
         "programme": "cast",
-        "district_code": "1001",
-        "subdistrict_code": "100101",
+        "district_code": "1201",
+        "subdistrict_code": "120101",
         "village_no": 3,
         "activity_date": "2025-02-14",
         "dimensions": ["water", "income"],

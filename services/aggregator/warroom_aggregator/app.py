@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from warroom_aggregator import SCHEMA, topology
 from warroom_aggregator import metrics as aggregator_metrics
-from warroom_aggregator.api.routes import completeness, health, stream, totals
+from warroom_aggregator.api.routes import completeness, deadlines, health, stream, totals
 from warroom_aggregator.broadcast import Broadcaster, streams_end_on_exit_signal
 from warroom_aggregator.changes import ChangeFeed
 from warroom_aggregator.consumer import Consumer
@@ -66,7 +66,7 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
         "Running totals of CAST reports: national, province and district, live.",
         lifespan,
         settings,
-        [m.router for m in (totals, completeness, stream, health)],
+        [m.router for m in (totals, completeness, deadlines, stream, health)],
     )
 
 

@@ -1,17 +1,23 @@
-"""What the totals API answers: one figure set, a breakdown table, district completeness."""
+"""What the totals API answers: one figure set, a breakdown table, completeness, deadlines."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from warroom_aggregator.store import SECTOR_COLUMNS
-from warroom_shared.domain import Dimension, Programme, Sector
+from warroom_shared.domain import Dimension, Programme, Sector, Stage
 
 Scope = Literal["national", "province", "district"]
-BreakdownBy = Literal["province", "district", "quarter", "programme", "dimension", "sector"]
+BreakdownBy = Literal[
+    "province", "district", "quarter", "month", "programme", "dimension", "stage", "sector"
+]
+Timeliness = Literal["on_time", "late", "not_yet"]
 
 
 class FigureSet(BaseModel):
@@ -42,6 +48,7 @@ class Totals(FigureSet):
     quarter: int | None
     programme: Programme | None
     dimension: Dimension | None
+    stage: Stage | None
 
 
 class BreakdownRow(BaseModel):
@@ -62,6 +69,7 @@ class Breakdown(BaseModel):
     quarter: int | None
     programme: Programme | None
     dimension: Dimension | None
+    stage: Stage | None
     rows: list[BreakdownRow]
 
 
@@ -72,12 +80,67 @@ class DistrictRef(BaseModel):
     name_en: str
 
 
+class DistrictTimeliness(DistrictRef):
+    status: Timeliness
+
+
 class Completeness(BaseModel):
+    """The programme's districts of an area in a quarter: reported (on time or late) or not."""
+
     fiscal_year: int
     quarter: int
     province: str | None
-    districts: int
+    due_on: dt.date
+    days_left: int = Field(description="days until the deadline, Asia/Bangkok; negative after")
+    districts: int = Field(description="the programme's districts in the area")
+    reported: int
+    on_time: int
+    late: int
+    not_reported: int
+    reported_share: float = Field(description="the same as reporting_rate")
+    reporting_rate: float = Field(description="reported / districts")
+    on_time_rate: float = Field(description="reported on time / districts")
+    missing: list[DistrictRef]
+    statuses: list[DistrictTimeliness]
+
+
+class VillageStatus(BaseModel):
+    district_code: str
+    subdistrict_code: str
+    village_no: int
+    name: str
+    reports: int
+
+
+class VillageCompleteness(BaseModel):
+    """The designated Sustainable Village villages of an area: which have reported."""
+
+    fiscal_year: int
+    quarter: int
+    province: str | None
+    district: str | None
+    villages: int = Field(description="villages designated for the fiscal year in the area")
     reported: int
     not_reported: int
-    reported_share: float
-    missing: list[DistrictRef]
+    reporting_rate: float
+    rows: list[VillageStatus]
+
+
+class Deadline(BaseModel):
+    fiscal_year: int
+    quarter: int
+    due_on: dt.date
+    default: bool = Field(description="true: no admin set it, 15 days after the quarter ends")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date written YYYY-MM-DD, not a number of seconds nor another layout."""
+    if not isinstance(value, str) or not re.fullmatch("[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise PydanticCustomError("date_format", "Input should be a date written YYYY-MM-DD")
+    return value
+
+
+class DeadlineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_on: Annotated[dt.date, BeforeValidator(_iso_date)] = Field(examples=["2025-01-15"])

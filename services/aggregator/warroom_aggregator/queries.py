@@ -7,20 +7,23 @@ province's). Every query reads at most a few thousand rows, whatever the report 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
-from warroom_aggregator.events import OVERALL
+from warroom_aggregator.events import DIMENSION_BITS, OVERALL, STAGE_BITS, STAGE_PREFIX
 from warroom_aggregator.models import Scope
 from warroom_aggregator.store import FIGURE_COLUMNS
 from warroom_aggregator.topology import NATIONAL_CODE
-from warroom_shared.domain import Dimension, Programme
+from warroom_shared.domain import Dimension, Programme, Stage
 
 SUMS = ", ".join(f"coalesce(sum({c}), 0)::bigint AS {c}" for c in FIGURE_COLUMNS)
 GROUP_KEYS = {"province": "left(code, 2)", "district": "code", "quarter": "quarter::text",
-              "programme": "programme", "dimension": "dimension"}  # fmt: skip
+              "programme": "programme", "dimension": "dimension",
+              "stage": f"substr(dimension, {len(STAGE_PREFIX) + 1})"}  # fmt: skip
+_FACETS = {"dimension": [d for d in DIMENSION_BITS if d != OVERALL], "stage": list(STAGE_BITS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class TotalsFilter:
     quarter: int | None = None
     programme: Programme | None = None
     dimension: Dimension | None = None
+    stage: Stage | None = None
 
 
 class _Where:
@@ -70,8 +74,10 @@ def _period(where: _Where, f: TotalsFilter, by: str | None = None) -> None:
         where.add("programme = {0}", f.programme.value)
     if f.dimension is not None:
         where.add("dimension = {0}", f.dimension.value)
-    elif by == "dimension":
-        where.add("dimension <> {0}", OVERALL)
+    elif f.stage is not None:  # a stage is a facet of its own: never with a dimension
+        where.add("dimension = {0}", STAGE_PREFIX + f.stage.value)
+    elif by in _FACETS:
+        where.add("dimension = ANY({0}::text[])", _FACETS[by])
     else:
         where.add("dimension = {0}", OVERALL)
 
@@ -102,14 +108,48 @@ async def breakdown(conn: asyncpg.Connection, f: TotalsFilter, by: str) -> list[
     return list(rows)
 
 
-async def reported_districts(conn: asyncpg.Connection, fiscal_year: int, quarter: int) -> set[str]:
-    """Districts with at least one counted report in the period."""
+async def month_breakdown(conn: asyncpg.Connection, f: TotalsFilter) -> list[asyncpg.Record]:
+    """Figures per calendar month (0: unknown) of the filter's own code and period."""
+    where = _Where()
+    _rows_of(where, f.scope, f.code)
+    if f.fiscal_year is not None:
+        where.add("fiscal_year = {0}", f.fiscal_year)
+    if f.quarter is not None:
+        where.add("quarter = {0}", f.quarter)
+    if f.programme is not None:
+        where.add("programme = {0}", f.programme.value)
     rows = await conn.fetch(
-        "SELECT code FROM totals WHERE scope = 'district' AND dimension = $1 "
-        "AND fiscal_year = $2 AND quarter = $3 GROUP BY code HAVING sum(reports) > 0",
-        OVERALL, fiscal_year, quarter,
+        f"SELECT month AS key, {SUMS} FROM month_totals WHERE {where.sql()} GROUP BY 1",
+        *where.args,
+    )
+    return list(rows)
+
+
+async def reported_districts(
+    conn: asyncpg.Connection, fiscal_year: int, quarter: int, due_on: dt.date
+) -> dict[str, bool]:
+    """Districts with at least one active report in the period, each with whether one of them
+    was received by `due_on` (a day unknown, -infinity, counts as by then)."""
+    rows = await conn.fetch(
+        "SELECT district, bool_or(reports > 0 AND received_on <= $3) AS on_time "
+        "FROM received_reports WHERE fiscal_year = $1 AND quarter = $2 "
+        "GROUP BY district HAVING sum(reports) > 0",
+        fiscal_year, quarter, due_on,
     )  # fmt: skip
-    return {r["code"] for r in rows}
+    return {r["district"]: r["on_time"] for r in rows}
+
+
+async def reported_villages(
+    conn: asyncpg.Connection, fiscal_year: int, quarter: int, districts: Sequence[str]
+) -> dict[tuple[str, int], int]:
+    """Active Sustainable Village reports per (subdistrict, village no.) of some districts."""
+    rows = await conn.fetch(
+        "SELECT subdistrict_code, village_no, sum(reports)::bigint AS reports "
+        "FROM village_reports WHERE fiscal_year = $1 AND quarter = $2 "
+        "AND district = ANY($3::text[]) GROUP BY 1, 2 HAVING sum(reports) > 0",
+        fiscal_year, quarter, list(districts),
+    )  # fmt: skip
+    return {(r["subdistrict_code"], r["village_no"]): r["reports"] for r in rows}
 
 
 PeriodKey = tuple[str, str, int, int]  # scope, code, fiscal year, quarter

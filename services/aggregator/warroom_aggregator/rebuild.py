@@ -2,11 +2,13 @@
 
 Queries and the live consumer keep using the old tables until the swap:
 
-1. `totals_rebuild` and `processed_events_rebuild` are created empty (LIKE the live tables).
+1. `totals_rebuild`, `processed_events_rebuild` and the rebuild twins of the month, received
+   and village tables are created empty (LIKE the live tables). Deadlines are reference data,
+   not counted from the stream: they stay as they are.
 2. An ephemeral pull consumer (no acks) replays the stream from its first message with the live
    consumer's own `apply_batch`, up to the last sequence noted at the start, then catches up
    again while the gap is large (reports keep arriving).
-3. ONE transaction locks `processed_events` then `totals` (the order in which the live
+3. ONE transaction locks `processed_events`, `totals` and the rest (the order in which the live
    consumer writes them, so no deadlock: its writers wait, readers wait for this moment only),
    notes the stream's last sequence, replays the few messages up to it, drops the old tables
    and renames the new ones (indexes too) in their place.
@@ -58,12 +60,10 @@ async def rebuild(settings: AggregatorSettings, progress: Progress | None = None
             await replay.until(await _last_seq(js))
         async with conn.transaction():
             await conn.execute("SET LOCAL lock_timeout = '30s'")
-            await conn.execute(
-                f"LOCK TABLE {LIVE.processed}, {LIVE.totals} IN ACCESS EXCLUSIVE MODE"
-            )
+            await conn.execute(f"LOCK TABLE {', '.join(LIVE.names())} IN ACCESS EXCLUSIVE MODE")
             await replay.until(await _last_seq(js))
-            await _swap(conn, REBUILD.processed, LIVE.processed)
-            await _swap(conn, REBUILD.totals, LIVE.totals)
+            for new, live in zip(REBUILD.names(), LIVE.names(), strict=True):
+                await _swap(conn, new, live)
         return replay.applied
     finally:
         await nc.drain()
@@ -76,12 +76,11 @@ async def _last_seq(js: JetStreamContext) -> int:
 
 
 async def _create_tables(conn: asyncpg.Connection) -> None:
-    await conn.execute(
-        f"DROP TABLE IF EXISTS {REBUILD.totals}, {REBUILD.processed}; "
-        f"CREATE TABLE {REBUILD.totals} (LIKE {LIVE.totals} INCLUDING ALL) "
-        "WITH (fillfactor = 70); "
-        f"CREATE TABLE {REBUILD.processed} (LIKE {LIVE.processed} INCLUDING ALL)"
-    )
+    await conn.execute(f"DROP TABLE IF EXISTS {', '.join(REBUILD.names())}")
+    for new, live in zip(REBUILD.names(), LIVE.names(), strict=True):
+        # the counting tables are updated in place: room on each page for HOT updates
+        room = "" if live == LIVE.processed else " WITH (fillfactor = 70)"
+        await conn.execute(f"CREATE TABLE {new} (LIKE {live} INCLUDING ALL){room}")
 
 
 async def _swap(conn: asyncpg.Connection, new: str, live: str) -> None:

@@ -1,8 +1,12 @@
 """Reconcile: the aggregator's totals against the reporting service's own counts of a period.
 
-The comparison is a pure function of two count tables keyed by (district, programme); fetching
-them is a thin layer around it: the reporting service over HTTP (`GET /v1/reports:counts`),
-the aggregator's district rows from its own database.
+The comparison is a pure function of two count tables keyed by (district, programme): reports,
+households and participants per sector, reports naming each stage (`stage:talk`, ...) and
+reports per calendar month (`month:1`, ...). Fetching them is a thin layer around it: the
+reporting service over HTTP (`GET /v1/reports:counts`), the aggregator's district rows from its
+own database. Reports the aggregator counted without their month (events published before the
+month was carried) are in no month there, though reporting knows theirs: the months of such a
+(district, programme) are not compared.
 
 The two sides are read at different moments, and a report accepted a second ago may still be in
 the reporting service's outbox or not yet counted by the aggregator's consumer: a difference
@@ -25,13 +29,15 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel, ConfigDict
 
 from warroom_aggregator import SCHEMA
-from warroom_aggregator.events import OVERALL, SECTORS
+from warroom_aggregator.events import OVERALL, SECTORS, STAGE_BITS, STAGE_PREFIX
 from warroom_aggregator.settings import AggregatorSettings
-from warroom_aggregator.store import SECTOR_COLUMNS
+from warroom_aggregator.store import LIVE, SECTOR_COLUMNS
 from warroom_aggregator.topology import CONSUMER, REPORTS
 from warroom_shared import db
 
 FIGURES = ("reports", "households", *(s.value for s in SECTORS))
+MONTH_PREFIX = "month:"
+UNKNOWN_MONTH = f"{MONTH_PREFIX}unknown"  # the aggregator's only: reports without their month
 Counts = dict[tuple[str, str], dict[str, int]]  # (district, programme) -> figure -> count
 
 
@@ -51,15 +57,26 @@ class Difference:
 
 
 def compare(aggregator: Counts, reporting: Counts) -> list[Difference]:
-    """Every figure that differs; a bucket missing on one side counts as zeros there."""
-    zeros = dict.fromkeys(FIGURES, 0)
-    return [
-        Difference(district, programme, figure, ours, theirs)
-        for district, programme in sorted(aggregator.keys() | reporting.keys())
-        for figure in FIGURES
-        if (ours := aggregator.get((district, programme), zeros).get(figure, 0))
-        != (theirs := reporting.get((district, programme), zeros).get(figure, 0))
-    ]
+    """Every figure that differs; a figure or bucket missing on one side counts as zero there."""
+    differences = []
+    for key in sorted(aggregator.keys() | reporting.keys()):
+        ours, theirs = aggregator.get(key, {}), reporting.get(key, {})
+        for figure in _figures(ours, theirs):
+            if (a := ours.get(figure, 0)) != (r := theirs.get(figure, 0)):
+                differences.append(Difference(*key, figure, a, r))
+    return differences
+
+
+def _figures(ours: dict[str, int], theirs: dict[str, int]) -> list[str]:
+    """The figures to compare in order: totals, stages, months (unless some are unknown here)."""
+    named = (ours.keys() | theirs.keys()) - set(FIGURES) - {UNKNOWN_MONTH}
+    stages = [f for f in STAGE_BITS if f in named]
+    months = sorted((f for f in named if f.startswith(MONTH_PREFIX)), key=_month_number)
+    return [*FIGURES, *stages, *([] if ours.get(UNKNOWN_MONTH) else months)]
+
+
+def _month_number(figure: str) -> int:
+    return int(figure.removeprefix(MONTH_PREFIX))
 
 
 class _Row(BaseModel):
@@ -70,6 +87,8 @@ class _Row(BaseModel):
     reports: int
     households: int | None
     participants: dict[str, int | None]
+    stages: dict[str, int] = {}  # reports naming each stage
+    months: dict[str, int] = {}  # reports per calendar month ("1".."12") of the activity
 
 
 class _PeriodCounts(BaseModel):
@@ -84,6 +103,8 @@ def reporting_counts(body: bytes) -> Counts:
     for row in _PeriodCounts.model_validate_json(body).rows:
         figures = {"reports": row.reports, "households": row.households or 0}
         figures |= {s.value: row.participants.get(s.value) or 0 for s in SECTORS}
+        figures |= {f"{STAGE_PREFIX}{stage}": n for stage, n in row.stages.items() if n}
+        figures |= {f"{MONTH_PREFIX}{int(month)}": n for month, n in row.months.items() if n}
         counts[(row.district_code, row.programme)] = figures
     return counts
 
@@ -100,17 +121,32 @@ async def fetch_reporting(
 
 
 async def aggregator_counts(conn: asyncpg.Connection, fiscal_year: int, quarter: int) -> Counts:
-    rows = await conn.fetch(
-        f"SELECT code, programme, reports, households, {', '.join(SECTOR_COLUMNS)} FROM totals "
-        "WHERE scope = 'district' AND dimension = $1 AND fiscal_year = $2 AND quarter = $3",
-        OVERALL, fiscal_year, quarter,
-    )  # fmt: skip
+    """The district rows of a period, in one snapshot of the totals and the month table."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        totals = await conn.fetch(
+            f"SELECT code, programme, dimension, reports, households, "
+            f"{', '.join(SECTOR_COLUMNS)} FROM {LIVE.totals} WHERE scope = 'district' "
+            "AND (dimension = $1 OR dimension LIKE $2) AND fiscal_year = $3 AND quarter = $4",
+            OVERALL, f"{STAGE_PREFIX}%", fiscal_year, quarter,
+        )  # fmt: skip
+        months = await conn.fetch(
+            f"SELECT code, programme, month, reports FROM {LIVE.months} "
+            "WHERE scope = 'district' AND fiscal_year = $1 AND quarter = $2 AND reports <> 0",
+            fiscal_year, quarter,
+        )  # fmt: skip
+    counts: Counts = {}
     sectors = list(zip(SECTORS, SECTOR_COLUMNS, strict=True))
-    return {
-        (r["code"], r["programme"]): {"reports": r["reports"], "households": r["households"]}
-        | {s.value: r[c] for s, c in sectors}
-        for r in rows
-    }
+    for r in totals:
+        figures = counts.setdefault((r["code"], r["programme"]), {})
+        if r["dimension"] != OVERALL:
+            figures[r["dimension"]] = r["reports"]
+            continue
+        figures |= {"reports": r["reports"], "households": r["households"]}
+        figures |= {s.value: r[c] for s, c in sectors}
+    for r in months:
+        name = f"{MONTH_PREFIX}{r['month']}" if r["month"] else UNKNOWN_MONTH
+        counts.setdefault((r["code"], r["programme"]), {})[name] = r["reports"]
+    return counts
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,10 @@ the next batch is fetched. Rows are upserted in one fixed order (districts, then
 which every batch touches, last so its row locks are held the shortest), so replicas committing
 at once never deadlock.
 
+The same statement keeps three smaller tables the same way: figures per month of the activity
+(`month_totals`), active reports per district and day received (`received_reports`, for
+timeliness) and per Sustainable Village village (`village_reports`).
+
 Provinces have no rows of their own: a province is the sum of its districts' rows (at most 50),
 which halves the rows each batch upserts; the nation keeps its rows (928 districts is too many
 to sum per query).
@@ -27,28 +31,39 @@ from dataclasses import astuple, dataclass
 
 import asyncpg
 
-from warroom_aggregator.events import DIMENSION_BITS, SECTORS
+from warroom_aggregator.events import FACET_BITS, SECTORS
 from warroom_aggregator.topology import NATIONAL_CODE
 
 SECTOR_COLUMNS = tuple(f"p_{s.value}" for s in SECTORS)
 FIGURE_COLUMNS = ("reports", "households", *SECTOR_COLUMNS)
 KEY_COLUMNS = ("scope", "code", "fiscal_year", "quarter", "programme", "dimension")
+MONTH_KEY_COLUMNS = ("scope", "code", "fiscal_year", "quarter", "month", "programme")
 SCOPES = ("district", "national")  # the scopes with rows of their own, in upsert (lock) order
 
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    totals: str
+    """The tables a batch writes, in the order it locks them."""
+
     processed: str
+    totals: str
+    months: str
+    received: str
+    villages: str
+
+    def names(self) -> tuple[str, ...]:
+        return astuple(self)
 
 
-LIVE = Tables("totals", "processed_events")
-REBUILD = Tables("totals_rebuild", "processed_events_rebuild")
+LIVE = Tables("processed_events", "totals", "month_totals", "received_reports", "village_reports")
+REBUILD = Tables(*(f"{name}_rebuild" for name in LIVE.names()))
 
 _PARTS = {
     "seq": "bigint", "sign": "int", "district": "text", "fiscal_year": "int", "quarter": "int",
     "programme": "text", "mask": "int", "households": "int",
-} | dict.fromkeys(SECTOR_COLUMNS, "int")  # fmt: skip
+} | dict.fromkeys(SECTOR_COLUMNS, "int") | {
+    "month": "int", "subdistrict": "text", "village": "int", "received_on": "date",
+}  # fmt: skip
 # int, not bigint: sum(int) is a bigint, sum(bigint) a slower numeric; events.Count bounds them.
 _LETTERS = {"stream_seq": "bigint", "subject": "text", "reason": "text", "deliveries": "int",
             "data": "bytea", "traceparent": "text"}  # fmt: skip
@@ -60,7 +75,7 @@ def _arrays(columns: dict[str, str], first: int) -> str:
 
 @functools.cache
 def apply_sql(tables: Tables) -> str:
-    dimensions = ", ".join(f"('{d}', {bit})" for d, bit in DIMENSION_BITS.items())
+    dimensions = ", ".join(f"('{d}', {bit})" for d, bit in FACET_BITS.items())
     sums = ", ".join(f"sum(sign * {c}) AS {c}" for c in ("households", *SECTOR_COLUMNS))
     scope = f"(ARRAY{list(SCOPES)})[rank]"
     return f"""
@@ -93,6 +108,34 @@ def apply_sql(tables: Tables) -> str:
                  dimension COLLATE "C"
         ON CONFLICT ({", ".join(KEY_COLUMNS)}) DO UPDATE
         SET {", ".join(f"{c} = t.{c} + excluded.{c}" for c in FIGURE_COLUMNS)}
+    ), months AS (
+        SELECT grouping(district) + 1 AS rank, coalesce(district, '{NATIONAL_CODE}') AS code,
+               fiscal_year, quarter, month, programme, sum(sign) AS reports, {sums}
+        FROM parts
+        GROUP BY fiscal_year, quarter, month, programme, GROUPING SETS ((district), ())
+    ), months_upserted AS (
+        INSERT INTO {tables.months} AS t ({", ".join(MONTH_KEY_COLUMNS + FIGURE_COLUMNS)})
+        SELECT {scope}, code, fiscal_year, quarter, month, programme, {", ".join(FIGURE_COLUMNS)}
+        FROM months
+        ORDER BY rank, code COLLATE "C", fiscal_year, quarter, month, programme COLLATE "C"
+        ON CONFLICT ({", ".join(MONTH_KEY_COLUMNS)}) DO UPDATE
+        SET {", ".join(f"{c} = t.{c} + excluded.{c}" for c in FIGURE_COLUMNS)}
+    ), received AS (
+        INSERT INTO {tables.received} AS t (district, fiscal_year, quarter, received_on, reports)
+        SELECT district, fiscal_year, quarter, coalesce(received_on, '-infinity'), sum(sign)
+        FROM parts GROUP BY 1, 2, 3, 4
+        ORDER BY fiscal_year, quarter, district COLLATE "C", 4
+        ON CONFLICT (fiscal_year, quarter, district, received_on) DO UPDATE
+        SET reports = t.reports + excluded.reports
+    ), villages AS (
+        INSERT INTO {tables.villages} AS t
+            (district, fiscal_year, quarter, subdistrict_code, village_no, reports)
+        SELECT district, fiscal_year, quarter, subdistrict, village, sum(sign)
+        FROM parts WHERE village IS NOT NULL
+        GROUP BY 1, 2, 3, 4, 5
+        ORDER BY fiscal_year, quarter, district COLLATE "C", subdistrict COLLATE "C", village
+        ON CONFLICT (fiscal_year, quarter, district, subdistrict_code, village_no) DO UPDATE
+        SET reports = t.reports + excluded.reports
     )
     SELECT stream_seq FROM new
     """

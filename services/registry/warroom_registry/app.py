@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from warroom_registry import SCHEMA
-from warroom_registry.api.routes import geography, reference, teams
+from warroom_registry import SCHEMA, directory
+from warroom_registry.api.routes import geography, reference, teams, villages
 from warroom_registry.geography import Geography
+from warroom_registry.programme import ProgrammeScope
 from warroom_registry.settings import RegistrySettings
 from warroom_shared import db, messaging, outbox
 from warroom_shared.logging import configure_logging
@@ -28,8 +29,12 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
             settings.database_url, SCHEMA, timeouts=settings.database_timeouts()
         )
         nc = await messaging.connect(settings.nats_url, "warroom-registry")
+        app.state.scope = ProgrammeScope(settings.programme_includes_khet)
+        app.state.jetstream = nc.jetstream()
         async with pool.acquire() as conn:
             app.state.geography = await Geography.read(conn)
+            # The scope may have changed, or a designation's entry not been written: heal both.
+            await directory.publish(app.state.jetstream, conn, app.state.geography, app.state.scope)
         app.state.pool = pool
         relay = OutboxRelay(pool, nc, metrics=app.state.metrics)
         relay_task = asyncio.create_task(relay.run()) if settings.relay_enabled else None
@@ -51,8 +56,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     return service_app(
         "registry",
-        "Geography of Thailand and the district teams of the CAST programme.",
+        "Geography of Thailand, the programme's districts, the district teams of the CAST "
+        "programme and the Sustainable Village programme's designated villages.",
         lifespan,
         settings,
-        [m.router for m in (geography, reference, teams)],
+        [m.router for m in (geography, reference, teams, villages)],
     )

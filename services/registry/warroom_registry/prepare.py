@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from warroom_registry import SCHEMA, directory, geography
+from warroom_registry.programme import ProgrammeScope
 from warroom_registry.settings import RegistrySettings
 from warroom_shared import db, messaging, outbox
 
@@ -20,13 +21,14 @@ async def prepare(settings: RegistrySettings) -> None:
         if await geography.load(conn):
             log.info("geography loaded")
         geo = await geography.Geography.read(conn)
+        nc = await messaging.connect(settings.nats_url, "warroom-registry-prepare")
+        try:
+            js = nc.jetstream()
+            await messaging.ensure_topology(js, settings.stream_replicas)
+            scope = ProgrammeScope(settings.programme_includes_khet)
+            written = await directory.publish(js, conn, geo, scope)
+            log.info("district directory published", extra={"written": written})
+        finally:
+            await nc.drain()
     finally:
         await conn.close()
-    nc = await messaging.connect(settings.nats_url, "warroom-registry-prepare")
-    try:
-        js = nc.jetstream()
-        await messaging.ensure_topology(js, settings.stream_replicas)
-        written = await directory.publish(js, geo)
-        log.info("district directory published", extra={"written": written})
-    finally:
-        await nc.drain()

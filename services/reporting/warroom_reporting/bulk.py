@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from warroom_reporting import store as reports
 from warroom_reporting.models import ReportIn
-from warroom_reporting.store import CONTENT_COLUMNS, new_report
+from warroom_reporting.store import CONTENT_COLUMNS, RECEIVED_COLUMNS, new_report
 from warroom_reporting.validation import place_errors
 from warroom_shared import outbox, tracing
 from warroom_shared.directory import DistrictDirectory
@@ -150,12 +150,12 @@ async def _insert(
     conn: asyncpg.Connection, new: dict[uuid.UUID, reports.NewReport], account: str
 ) -> dict[uuid.UUID, Any]:
     """COPY the new reports in; returns those stored (not there already) with `received_at`."""
-    columns = ["report_id", "submitted_hash", *CONTENT_COLUMNS]
+    columns = ["report_id", "submitted_hash", *CONTENT_COLUMNS, *RECEIVED_COLUMNS]
     await conn.execute(
         f"CREATE TEMP TABLE bulk_reports ON COMMIT DROP AS "
         f"SELECT {', '.join(columns)} FROM reports WITH NO DATA"
     )
-    records = [(rid, n.submitted_hash, *n.row) for rid, n in new.items()]
+    records = [(rid, n.submitted_hash, *n.row, *n.received()) for rid, n in new.items()]
     await conn.copy_records_to_table("bulk_reports", columns=columns, records=records)
     rows = await conn.fetch(
         f"INSERT INTO reports ({', '.join(columns)}) SELECT {', '.join(columns)} FROM bulk_reports "

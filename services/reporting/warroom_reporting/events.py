@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from warroom_reporting.models import ReportContent
 from warroom_shared.events import ReportFigures
-from warroom_shared.fiscal import fiscal_period
+from warroom_shared.fiscal import fiscal_period, today_bangkok
 
 
-def figures(content: ReportContent, province_code: str) -> ReportFigures:
+def figures(content: ReportContent, province_code: str, received_on: dt.date) -> ReportFigures:
+    """`received_on`: the day (Asia/Bangkok) the report was first received (`received_day`),
+    the same in every version's figures, so that timeliness never moves with a correction."""
     period = fiscal_period(content.activity_date)
     return ReportFigures(
         province_code=province_code,
@@ -20,7 +23,17 @@ def figures(content: ReportContent, province_code: str) -> ReportFigures:
         dimensions=list(content.dimensions),
         participants=content.participants.by_sector(),
         households=content.households or 0,
+        stages=list(content.stages),
+        month=content.activity_date.month,
+        subdistrict_code=content.subdistrict_code,
+        village_no=content.village_no,
+        received_on=received_on,
     )
+
+
+def received_day(received_at: dt.datetime) -> dt.date:
+    """The day in Thailand of a moment the service received a report."""
+    return today_bangkok(received_at)
 
 
 def event_headers(report_id: uuid.UUID) -> dict[str, str]:

@@ -26,11 +26,14 @@ from pydantic import (
 from pydantic import Strict as StrictType
 from pydantic_core import PydanticCustomError
 
-from warroom_shared.domain import Dimension, Programme, Sector, Stage
+from warroom_shared.domain import STAGE_LABELS, Dimension, Programme, Sector, Stage
 from warroom_shared.fiscal import fiscal_year_start, today_bangkok
 from warroom_shared.text import ValidText
 
 EARLIEST_FISCAL_YEAR = 2560
+STAGES_REQUIRED = "Name at least one participation stage the activity covered: " + ", ".join(
+    f"{stage.value} ({label.th})" for stage, label in STAGE_LABELS.items()
+)
 _ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -43,6 +46,12 @@ def _iso_date(value: Any) -> Any:
         return value  # read back from the database
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise PydanticCustomError("date_format", "Input should be a date written YYYY-MM-DD")
+    return value
+
+
+def _some_stage(value: Any) -> Any:
+    if value == []:
+        raise PydanticCustomError("stages_empty", STAGES_REQUIRED)
     return value
 
 
@@ -95,7 +104,8 @@ class ReportContent(Strict):
     village_no: VillageNo | None = None
     activity_date: IsoDate
     dimensions: Annotated[list[Dimension], Field(min_length=1, max_length=8)]
-    stages: Annotated[list[Stage], Field(max_length=4)]
+    # the programme's method: every report names the stages it covered (the War Room's funnel)
+    stages: Annotated[list[Stage], BeforeValidator(_some_stage), Field(min_length=1, max_length=4)]
     participants: Participants
     households: Count | None = None
     title: Text
@@ -154,6 +164,7 @@ class Report(ReportContent):
     quarter: int
     received_at: dt.datetime
     updated_at: dt.datetime
+    stages: Annotated[list[Stage], Field(max_length=4)]  # stored before a stage was required
 
     @field_validator("activity_date")
     @classmethod

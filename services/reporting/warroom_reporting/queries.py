@@ -15,7 +15,7 @@ import asyncpg
 
 from warroom_reporting.models import Report
 from warroom_reporting.store import REPORT_COLUMNS
-from warroom_shared.domain import Sector
+from warroom_shared.domain import Sector, Stage
 from warroom_shared.http import Problem
 
 
@@ -160,15 +160,28 @@ def _taken(buffer: io.StringIO) -> bytes:
     return chunk
 
 
+# Active reports of a period per district, programme and month of the activity date.
+_BY_MONTH = (
+    "SELECT district_code, programme, extract(month FROM activity_date)::int AS month, "
+    "count(*) AS reports, coalesce(sum(households), 0) AS households, "
+    + ", ".join(f"sum((participants->>'{s.value}')::bigint) AS {s.value}" for s in Sector)
+    + ", "
+    + ", ".join(f"count(*) FILTER (WHERE '{s.value}' = ANY(stages)) AS {s.value}" for s in Stage)
+    + " FROM reports WHERE fiscal_year = $1 AND quarter = $2 AND status = 'active' "
+    "GROUP BY district_code, programme, month"
+)
+
+
 async def counts(conn: asyncpg.Connection, fiscal_year: int, quarter: int) -> list[dict[str, Any]]:
-    """Active reports of a period per district and programme: the ground truth for reconcile."""
-    sums = ", ".join(
-        f"sum((participants->>'{s.value}')::bigint)::bigint AS {s.value}" for s in Sector
-    )
+    """Active reports of a period per district and programme: the ground truth for reconcile.
+    Each row counts the reports naming each stage and the reports of each month of the activity
+    date (a month with none left out)."""
+    sums = [f"sum({s.value})::bigint AS {s.value}" for s in (*Sector, *Stage)]
     rows = await conn.fetch(
-        f"SELECT district_code, programme, count(*) AS reports, "
-        f"coalesce(sum(households), 0)::bigint AS households, {sums} FROM reports "
-        "WHERE fiscal_year = $1 AND quarter = $2 AND status = 'active' "
+        f"WITH by_month AS ({_BY_MONTH}) "
+        f"SELECT district_code, programme, sum(reports)::bigint AS reports, "
+        f"sum(households)::bigint AS households, {', '.join(sums)}, "
+        "jsonb_object_agg(month::text, reports) AS months FROM by_month "
         "GROUP BY district_code, programme ORDER BY district_code, programme",
         fiscal_year, quarter,
     )  # fmt: skip
@@ -179,6 +192,8 @@ async def counts(conn: asyncpg.Connection, fiscal_year: int, quarter: int) -> li
             "reports": r["reports"],
             "households": r["households"],
             "participants": {s.value: r[s.value] for s in Sector},
+            "stages": {s.value: r[s.value] for s in Stage},
+            "months": r["months"],
         }
         for r in rows
     ]

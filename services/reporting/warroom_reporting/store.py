@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
@@ -9,7 +10,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from warroom_reporting import SOURCE
-from warroom_reporting.events import event_headers, figures
+from warroom_reporting.events import event_headers, figures, received_day
 from warroom_reporting.models import (
     HistoryEntry,
     Receipt,
@@ -32,6 +33,10 @@ CONTENT_COLUMNS = (
 )  # fmt: skip
 REPORT_COLUMNS = ("report_id", "version", "status", *CONTENT_COLUMNS, "received_at", "updated_at")
 
+# A new report's columns besides its content: when it was received, as its event says (each set
+# when the report is prepared, so that the day in its event is the day stored).
+RECEIVED_COLUMNS = ("received_at", "updated_at")
+
 # One statement submits a whole batch: reports, their first history entries and their events.
 # The two list columns travel as comma-joined text (unnest would flatten arrays of arrays);
 # their values are enum codes, which hold no commas.
@@ -40,7 +45,8 @@ _SUBMIT_TYPES = {
     "district_code": "text", "subdistrict_code": "text", "village_no": "smallint",
     "activity_date": "date", "fiscal_year": "int", "quarter": "smallint", "dimensions": "text",
     "stages": "text", "participants": "jsonb", "households": "int", "title": "text",
-    "details": "text", "reported_by": "jsonb", "content": "jsonb", "account": "text",
+    "details": "text", "reported_by": "jsonb", "received_at": "timestamptz",
+    "updated_at": "timestamptz", "content": "jsonb", "account": "text",
     "event_id": "uuid", "subject": "text", "payload": "bytea", "headers": "jsonb",
 }  # fmt: skip
 _LISTS = ("dimensions", "stages")
@@ -51,10 +57,10 @@ WITH new AS (
     SELECT * FROM unnest({_ARRAYS}) AS u({", ".join(_SUBMIT_TYPES)})
 ), r AS (
     -- sorted: two batches holding the same new ids wait for each other, never deadlock
-    INSERT INTO reports (report_id, submitted_hash, {", ".join(CONTENT_COLUMNS)})
+    INSERT INTO reports (report_id, submitted_hash, {", ".join(CONTENT_COLUMNS + RECEIVED_COLUMNS)})
     SELECT report_id, submitted_hash, {
     ", ".join(f"string_to_array({c}, ',')" if c in _LISTS else c for c in CONTENT_COLUMNS)
-}
+}, {", ".join(RECEIVED_COLUMNS)}
     FROM new ORDER BY report_id
     ON CONFLICT (report_id) DO NOTHING
     RETURNING report_id, received_at
@@ -95,23 +101,30 @@ def content_row(
 
 
 class NewReport(NamedTuple):
-    """What storing a new report writes, worked out once: its row (CONTENT_COLUMNS), its
-    content as its first history entry keeps it, and its outbox event."""
+    """What storing a new report writes, worked out once: its row (CONTENT_COLUMNS), when it
+    was received, its content as its first history entry keeps it, and its outbox event."""
 
     report_id: uuid.UUID
     submitted_hash: str
     row: tuple[Any, ...]
+    received_at: dt.datetime
     content: dict[str, Any]
     event: tuple[object, ...]
+
+    def received(self) -> tuple[dt.datetime, dt.datetime]:
+        """The values of RECEIVED_COLUMNS."""
+        return self.received_at, self.received_at
 
 
 def new_report(report: ReportIn, province_code: str, trace: Mapping[str, str]) -> NewReport:
     """`trace`: the trace headers of the request that sent it, for its event."""
     content = report.model_dump(mode="json")
+    received_at = dt.datetime.now(tz=dt.UTC)
     headers = {**trace, **event_headers(report.report_id)}
-    event = outbox.outbox_record(submitted_envelope(report, province_code), headers)
+    envelope = submitted_envelope(report, province_code, received_day(received_at))
+    event = outbox.outbox_record(envelope, headers)
     row = content_row(report, province_code, content)
-    return NewReport(report.report_id, hash_content(content), row, content, event)
+    return NewReport(report.report_id, hash_content(content), row, received_at, content, event)
 
 
 class Prepared(NamedTuple):
@@ -144,13 +157,13 @@ def unstorable_field(exc: Exception) -> dict[str, Any]:
     return {"field": "body", "message": f"cannot be stored: {exc}", "type": "unstorable"}
 
 
-def submitted_envelope(report: ReportIn, province_code: str) -> Envelope:
+def submitted_envelope(report: ReportIn, province_code: str, received_on: dt.date) -> Envelope:
     event = ReportSubmitted(
         province_code=province_code,
         district_code=report.district_code,
         report_id=report.report_id,
         version=1,
-        figures=figures(report, province_code),
+        figures=figures(report, province_code, received_on),
     )
     return Envelope.wrap(event, SOURCE)
 
@@ -226,7 +239,9 @@ async def answers(
 def _submit_row(new: NewReport, account: str) -> tuple[Any, ...]:
     """The values of `_SUBMIT_TYPES` for one new report."""
     row = (",".join(v) if i in _LIST_POSITIONS else v for i, v in enumerate(new.row))
-    return (new.report_id, new.submitted_hash, *row, new.content, account, *new.event)
+    return (
+        new.report_id, new.submitted_hash, *row, *new.received(), new.content, account, *new.event
+    )  # fmt: skip
 
 
 def receipt(report: ReportIn, received_at: Any) -> Receipt:
@@ -283,10 +298,12 @@ async def amend(
         )  # fmt: skip
         changes = _changes(old, content)
         await _audit(conn, old, "amended", (content.reported_by, account), changes, content)
+        received_on = received_day(old.received_at)
         event = ReportAmended(
             province_code=province_code, district_code=content.district_code,
             report_id=report_id, version=old.version + 1,
-            old=figures(old, old.province_code), new=figures(content, province_code),
+            old=figures(old, old.province_code, received_on),
+            new=figures(content, province_code, received_on),
         )  # fmt: skip
         await outbox.enqueue(conn, event, SOURCE, event_headers(report_id))
         new = await get(conn, report_id)
@@ -311,7 +328,8 @@ async def retract(
         event = ReportRetracted(
             province_code=old.province_code, district_code=old.district_code,
             report_id=report_id, version=old.version + 1,
-            old=figures(old, old.province_code), reason=body.reason,
+            old=figures(old, old.province_code, received_day(old.received_at)),
+            reason=body.reason,
         )  # fmt: skip
         await outbox.enqueue(conn, event, SOURCE, event_headers(report_id))
         new = await get(conn, report_id)

@@ -14,7 +14,7 @@ from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.state import State
 from warroom_aggregator.topology import NATIONAL_CODE
 from warroom_shared.directory import DistrictDirectory
-from warroom_shared.domain import Dimension, Programme
+from warroom_shared.domain import Dimension, Programme, Stage
 from warroom_shared.http import Problem
 from warroom_shared.security.access import ADMIN, EVERYONE, MONITOR, Allow
 from warroom_shared.security.principal import Principal
@@ -58,11 +58,9 @@ Operator = Annotated[Principal, Depends(Allow(ADMIN, MONITOR))]
 DirectoryDep = Annotated[DistrictDirectory, Depends(ready_directory)]
 
 
-def invalid(field: str, message: str) -> RequestValidationError:
+def invalid(field: str, message: str, where: str = "query") -> RequestValidationError:
     """A 422 with a field message, the same shape as FastAPI's own validation errors."""
-    return RequestValidationError(
-        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
-    )
+    return RequestValidationError([{"loc": (where, field), "msg": message, "type": "value_error"}])
 
 
 async def totals_filter(
@@ -75,8 +73,11 @@ async def totals_filter(
     quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
     programme: Programme | None = None,
     dimension: Dimension | None = None,
+    stage: Annotated[Stage | None, Query(description="a participation stage")] = None,
 ) -> TotalsFilter:
     """Filters left out mean "all"; a code must match its scope and exist in the directory."""
+    if stage is not None and dimension is not None:
+        raise invalid("stage", "stage and dimension cannot be combined: a stage is counted alone")
     digits = CODE_DIGITS[scope]
     if digits is None and code is not None:
         raise invalid("code", "national totals take no code")
@@ -84,7 +85,8 @@ async def totals_filter(
         raise invalid("code", f"scope={scope} needs a {digits}-digit {scope} code")
     if code is not None:
         _must_exist(await ready_directory(state), scope, code)
-    return TotalsFilter(scope, code or NATIONAL_CODE, fiscal_year, quarter, programme, dimension)
+    code = code or NATIONAL_CODE
+    return TotalsFilter(scope, code, fiscal_year, quarter, programme, dimension, stage)
 
 
 def _must_exist(directory: DistrictDirectory, scope: str, code: str) -> None:

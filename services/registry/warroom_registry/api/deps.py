@@ -5,8 +5,10 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
+from nats.js import JetStreamContext
 
 from warroom_registry.geography import Geography
+from warroom_registry.programme import ProgrammeScope
 
 
 async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
@@ -19,5 +21,17 @@ async def get_geography(request: Request) -> Geography:
     return geo
 
 
+async def get_scope(request: Request) -> ProgrammeScope:
+    scope: ProgrammeScope = request.app.state.scope
+    return scope
+
+
+async def get_jetstream(request: Request) -> JetStreamContext:
+    js: JetStreamContext = request.app.state.jetstream
+    return js
+
+
 ConnDep = Annotated[asyncpg.Connection, Depends(get_conn)]
 GeoDep = Annotated[Geography, Depends(get_geography)]
+ScopeDep = Annotated[ProgrammeScope, Depends(get_scope)]
+JetStreamDep = Annotated[JetStreamContext, Depends(get_jetstream)]

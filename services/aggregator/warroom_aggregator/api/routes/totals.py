@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Depends
 
 from warroom_aggregator import labels, queries
@@ -19,6 +20,7 @@ from warroom_aggregator.models import (
 from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.store import FIGURE_COLUMNS
 from warroom_shared.directory import DistrictDirectory
+from warroom_shared.domain import Stage
 from warroom_shared.security.access import EVERYONE, AllowAnonymous, outside_area, unauthenticated
 from warroom_shared.security.principal import Principal
 
@@ -61,40 +63,75 @@ async def get_totals(
 async def get_breakdown(
     principal: Viewer, by: BreakdownBy, f: FilterDep, conn: ConnDep, state: StateDep
 ) -> Breakdown:
-    """The same figures per province, district, quarter, programme, dimension or sector."""
+    """The same figures per province, district, quarter, month, programme, dimension, stage
+    (the funnel, in its order) or sector."""
     _in_area(principal, f)
+    _check_breakdown(by, f)
+    if by == "sector":
+        rows = _sector_rows(FigureSet.from_row(await queries.totals(conn, f)))
+    elif by == "month":
+        rows = _month_rows(f, await queries.month_breakdown(conn, f))
+    else:
+        found = {r["key"]: FigureSet.from_row(r) for r in await queries.breakdown(conn, f, by)}
+        keys = _keys(by, found.keys() | _places(state.directory, by, f))
+        names = labels.namer(state.directory, by)
+        rows = [_row(key, names(key), found.get(key) or ZERO) for key in keys]
+    return Breakdown(by=by, **_echo(f), rows=rows)
+
+
+def _check_breakdown(by: BreakdownBy, f: TotalsFilter) -> None:
     if by == "province" and f.scope != "national":
         raise invalid("by", "by=province needs scope=national")
     if by == "district" and f.scope == "district":
         raise invalid("by", "by=district needs scope=national or scope=province")
-    if by == "sector":
-        rows = _sector_rows(FigureSet.from_row(await queries.totals(conn, f)))
-    else:
-        found = {r["key"]: FigureSet.from_row(r) for r in await queries.breakdown(conn, f, by)}
-        keys = sorted(found.keys() | _places(state.directory, by, f))
-        names = labels.namer(state.directory, by)
-        rows = [_row(key, names(key), found.get(key) or ZERO) for key in keys]
-    return Breakdown(by=by, **_echo(f), rows=rows)
+    if by in ("dimension", "stage") and (f.dimension or f.stage):
+        raise invalid("by", f"by={by} takes neither a dimension nor a stage filter")
+    if by == "month" and f.fiscal_year is None:
+        raise invalid("fiscal_year", "by=month needs a fiscal_year")
+    if by == "month" and (f.dimension or f.stage):
+        raise invalid("by", "by=month takes neither a dimension nor a stage filter")
+
+
+def _keys(by: str, keys: set[str]) -> list[str]:
+    """Stages in the funnel's order (talk, think, act, benefit), the rest sorted."""
+    if by == "stage":
+        return [s.value for s in Stage]
+    return sorted(keys)
+
+
+def _month_rows(f: TotalsFilter, found: list[asyncpg.Record]) -> list[BreakdownRow]:
+    """Each month of the period in order, then reports whose month is unknown (events from
+    before the month was carried), if any."""
+    assert f.fiscal_year is not None
+    figures = {r["key"]: FigureSet.from_row(r) for r in found}
+    rows = []
+    for month in labels.months_of(f.quarter):
+        key = labels.month_key(f.fiscal_year, month)
+        rows.append(_row(key, labels.month_names(f.fiscal_year, month), figures.get(month) or ZERO))
+    if (unknown := figures.get(0)) is not None and unknown != ZERO:
+        rows.append(_row(labels.UNKNOWN_MONTH, labels.UNKNOWN_MONTH_NAMES, unknown))
+    return rows
 
 
 ZERO = FigureSet.from_row(dict.fromkeys(FIGURE_COLUMNS, 0))
 
 
 def _places(directory: DistrictDirectory, by: str, f: TotalsFilter) -> set[str]:
-    """Every province or district a breakdown lists, with zeros where nothing was reported
-    (none until the directory is loaded: then only those with totals)."""
+    """Every province or district of the programme a breakdown lists, with zeros where nothing
+    was reported (none until the directory is loaded: then only those with totals)."""
     if by == "province":
-        return {d.province_code for d in directory.districts.values()}
+        return {d.province_code for d in directory.in_programme()}
     if by == "district" and f.scope == "province":
-        return {d.code for d in directory.in_province(f.code)}
+        return {d.code for d in directory.in_province(f.code) if d.in_programme}
     if by == "district":
-        return set(directory.districts)
+        return {d.code for d in directory.in_programme()}
     return set()
 
 
 def _echo(f: TotalsFilter) -> dict[str, object]:
     return {"scope": f.scope, "code": f.code, "fiscal_year": f.fiscal_year,
-            "quarter": f.quarter, "programme": f.programme, "dimension": f.dimension}  # fmt: skip
+            "quarter": f.quarter, "programme": f.programme, "dimension": f.dimension,
+            "stage": f.stage}  # fmt: skip
 
 
 def _row(key: str, names: labels.Names, figures: FigureSet) -> BreakdownRow:

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from warroom_registry import privacy, teams
-from warroom_registry.api.deps import ConnDep, GeoDep
+from warroom_registry.api.deps import ConnDep, GeoDep, ScopeDep
+from warroom_registry.programme import outside_programme
 from warroom_registry.teams import MemberAssign, Team, TeamCreate, TeamSummary
 from warroom_shared.domain import Role
 from warroom_shared.http import Problem
@@ -70,15 +71,19 @@ async def create_team(
     body: TeamCreate,
     conn: ConnDep,
     geo: GeoDep,
+    scope: ScopeDep,
     request: Request,
     response: Response,
 ) -> Team:
-    """Create the team of a district for a fiscal year (409 if it already has one)."""
+    """Create the team of a district for a fiscal year (409 if it already has one; 422 for a
+    district outside the programme)."""
     district = geo.districts.get(body.district_code)
     if district is None:
         raise Problem(404, "district_not_found", f"No district {body.district_code}.")
     if not principal.covers_district(district.code):
         raise outside_area(f"The district {district.code}")
+    if not scope.includes(district):
+        raise outside_programme(district)
     team = await teams.create_team(conn, district.code, district.province_code, body.fiscal_year)
     response.headers["Location"] = f"/v1/teams/{team.id}"
     return await _answer(conn, principal, team, request, response)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
 from warroom_reporting import bulk, queries
@@ -17,7 +17,7 @@ from warroom_reporting.api.deps import ConnDep, DirectoryDep, PoolDep, Reader, W
 from warroom_reporting.models import Report
 from warroom_reporting.queries import ReportFilter
 from warroom_reporting.validation import require_ready
-from warroom_shared.domain import Programme
+from warroom_shared.domain import Programme, Sector, Stage
 from warroom_shared.http import Problem
 from warroom_shared.security.access import ADMIN, MONITOR, NATIONAL_VIEWER, Allow, area_filters
 from warroom_shared.security.principal import Principal
@@ -56,10 +56,25 @@ class BulkAnswer(BaseModel):
     results: list[dict[str, Any]]
 
 
+class CountsRow(BaseModel):
+    """Active reports of one district and programme in the period."""
+
+    district_code: str
+    programme: Programme
+    reports: int
+    households: int
+    participants: dict[Sector, int]
+    stages: dict[Stage, int] = Field(description="reports naming each participation stage")
+    months: dict[str, int] = Field(
+        description="reports per calendar month of the activity date ('1'-'12'); "
+        "a month with none is left out"
+    )
+
+
 class PeriodCounts(BaseModel):
     fiscal_year: int
     quarter: int
-    rows: list[dict[str, Any]]
+    rows: list[CountsRow]
 
 
 @router.get("/reports")
@@ -138,9 +153,11 @@ async def count_reports(
     fiscal_year: Annotated[int, Query(ge=2560, le=2700)],
     quarter: Annotated[int, Query(ge=1, le=4)],
 ) -> PeriodCounts:
-    """Active reports of a period per district and programme (what `warroom reconcile` checks)."""
+    """Active reports of a period per district and programme, with their participants,
+    households, stages and months (what `warroom reconcile` checks)."""
+    rows = await queries.counts(conn, fiscal_year, quarter)
     return PeriodCounts(
         fiscal_year=fiscal_year,
         quarter=quarter,
-        rows=await queries.counts(conn, fiscal_year, quarter),
+        rows=[CountsRow.model_validate(row) for row in rows],
     )
