@@ -65,13 +65,19 @@ def _rows_of(where: _Where, scope: str, code: str | None) -> None:
         where.add("scope = {0} AND code = {1}", scope, code)
 
 
-def _period(where: _Where, f: TotalsFilter, by: str | None = None) -> None:
+def _period(where: _Where, f: TotalsFilter) -> None:
+    """The filter's fiscal year, quarter and programme."""
     if f.fiscal_year is not None:
         where.add("fiscal_year = {0}", f.fiscal_year)
     if f.quarter is not None:
         where.add("quarter = {0}", f.quarter)
     if f.programme is not None:
         where.add("programme = {0}", f.programme.value)
+
+
+def _facet(where: _Where, f: TotalsFilter, by: str | None = None) -> None:
+    """The one facet of the totals table the rows are read from: a dimension, a stage, every
+    value of `by`'s facet, or the overall figures."""
     if f.dimension is not None:
         where.add("dimension = {0}", f.dimension.value)
     elif f.stage is not None:  # a stage is a facet of its own: never with a dimension
@@ -86,6 +92,7 @@ async def totals(conn: asyncpg.Connection, f: TotalsFilter) -> asyncpg.Record:
     where = _Where()
     _rows_of(where, f.scope, f.code)
     _period(where, f)
+    _facet(where, f)
     row = await conn.fetchrow(f"SELECT {SUMS} FROM totals WHERE {where.sql()}", *where.args)
     assert row is not None  # an aggregate without GROUP BY always answers one row
     return row
@@ -99,7 +106,8 @@ async def breakdown(conn: asyncpg.Connection, f: TotalsFilter, by: str) -> list[
         _rows_of(where, "province", f.code if f.scope == "province" else None)
     else:
         _rows_of(where, f.scope, f.code)
-    _period(where, f, by)
+    _period(where, f)
+    _facet(where, f, by)
     key = GROUP_KEYS[by]
     rows = await conn.fetch(
         f"SELECT {key} AS key, {SUMS} FROM totals WHERE {where.sql()} GROUP BY 1 ORDER BY 1",
@@ -112,12 +120,7 @@ async def month_breakdown(conn: asyncpg.Connection, f: TotalsFilter) -> list[asy
     """Figures per calendar month (0: unknown) of the filter's own code and period."""
     where = _Where()
     _rows_of(where, f.scope, f.code)
-    if f.fiscal_year is not None:
-        where.add("fiscal_year = {0}", f.fiscal_year)
-    if f.quarter is not None:
-        where.add("quarter = {0}", f.quarter)
-    if f.programme is not None:
-        where.add("programme = {0}", f.programme.value)
+    _period(where, f)
     rows = await conn.fetch(
         f"SELECT month AS key, {SUMS} FROM month_totals WHERE {where.sql()} GROUP BY 1",
         *where.args,
