@@ -225,5 +225,5 @@ def banner(settings: PlatformSettings, nats_urls: dict[str, str]) -> None:
         print(
             f"  {service.name:<9} http://{settings.host}:{settings.service_port(service.name)}/docs"
         )
-    print("  tokens    warroom token --role admin (or district_officer --area 1001, ...)")
+    print("  tokens    warroom token --role admin (or district_officer --area 1201, ...)")
     print("Press Ctrl-C to stop.\n", flush=True)
