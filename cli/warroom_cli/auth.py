@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
+import geothai
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -58,5 +59,8 @@ def token(
         raise typer.BadParameter(f"a {role} needs --area with {digits} digits", param_hint="area")
     if digits is None and area is not None:
         raise typer.BadParameter(f"a {role} has no area", param_hint="area")
+    if area is not None and (geothai.province if digits == 2 else geothai.district)(area) is None:
+        kind = "province" if digits == 2 else "district"
+        raise typer.BadParameter(f"no {kind} has the code {area}", param_hint="area")
     ttl = dt.timedelta(hours=hours)
     typer.echo(dev_keys().mint(role, area, subject=subject, ttl=ttl))

@@ -30,6 +30,8 @@ async def test_token_command_prints_a_token_the_services_accept(
         ["--role", "district_officer", "--area", "10"],
         ["--role", "national_viewer", "--area", "10"],
         ["--role", "root"],
+        ["--role", "district_officer", "--area", "1299"],  # no such district
+        ["--role", "province_officer", "--area", "99"],  # no such province
     ],
 )
 def test_token_command_refuses_a_role_without_its_area(
