@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
-    """A 4xx answer with a machine-readable code: `raise Problem(409, "team_exists", "...")`."""
+    """A 4xx answer with a machine-readable code: `raise Problem(409, "team_exists", "...")`;
+    `extra`: more members of the error object, such as the id of what a conflict is with."""
 
     def __init__(
         self,
@@ -42,11 +43,13 @@ class Problem(Exception):
         message: str,
         headers: Mapping[str, str] | None = None,
         fields: list[dict[str, Any]] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = dict(headers or {})
         self.fields = fields
+        self.extra = dict(extra or {})
 
 
 class FieldError(BaseModel):
@@ -108,7 +111,7 @@ async def _on_validation_error(_: Request, exc: Exception) -> Response:
 
 async def _on_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    extra = {} if exc.fields is None else {"fields": exc.fields}
+    extra = exc.extra if exc.fields is None else {**exc.extra, "fields": exc.fields}
     return problem_response(exc.status, exc.code, exc.message, exc.headers, **extra)
 
 

@@ -26,11 +26,14 @@ async def test_create_team_returns_201_with_etag(registry: httpx.AsyncClient) ->
     assert len(team["completeness"]["missing_roles"]) == 10
 
 
-async def test_create_team_twice_answers_409(registry: httpx.AsyncClient) -> None:
-    assert (await _create(registry)).status_code == 201
+async def test_create_team_twice_answers_409_naming_the_team(registry: httpx.AsyncClient) -> None:
+    first = await _create(registry)
+    assert first.status_code == 201
     r = await _create(registry)
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "team_exists"
+    assert r.json()["error"]["team_id"] == first.json()["id"]
+    assert r.headers["Location"] == first.headers["Location"]
     assert (await _create(registry, fy=2570)).status_code == 201
 
 

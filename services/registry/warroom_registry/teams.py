@@ -153,9 +153,14 @@ async def create_team(
             team_id, district_code, province_code, fiscal_year,
         )  # fmt: skip
         if inserted is None:
+            existing = await conn.fetchval(
+                "SELECT id FROM teams WHERE district_code = $1 AND fiscal_year = $2",
+                district_code, fiscal_year,
+            )  # fmt: skip
             raise Problem(
                 409, "team_exists",
                 f"District {district_code} already has a team for fiscal year {fiscal_year}.",
+                headers={"Location": f"/v1/teams/{existing}"}, extra={"team_id": str(existing)},
             )  # fmt: skip
         team = await _read(conn, team_id)
         await _emit(conn, TeamCreated, team)
