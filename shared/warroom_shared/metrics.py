@@ -35,6 +35,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -169,10 +170,16 @@ class Metrics:
 
 
 def route_of(scope: Scope) -> str:
-    """The matched route's template (`/v1/reports/{report_id}`), never the raw path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    """The matched route's template (`/v1/reports/{report_id}`), never the raw path. FastAPI
+    records the route of its API routes only; the documentation pages (`/docs`,
+    `/openapi.json`), plain routes, are looked up among the app's routes."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    for route in getattr(scope.get("app"), "routes", ()):
+        if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
+            return route.path
+    return UNMATCHED
 
 
 class MetricsMiddleware:

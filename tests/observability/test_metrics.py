@@ -43,6 +43,8 @@ async def test_metrics_count_requests_by_route_template_and_status(platform: Pla
         for _ in range(2):
             assert (await client.get(f"/v1/reports/{uuid.uuid4()}")).status_code == 404
         assert (await client.get("/no/such/path")).status_code == 404
+        assert (await client.get("/docs")).status_code == 200
+        assert (await client.get("/openapi.json")).status_code == 200
         anonymous = client.build_request("GET", "/metrics")
         del anonymous.headers["authorization"]
         assert (await client.send(anonymous)).status_code == 401
@@ -54,6 +56,8 @@ async def test_metrics_count_requests_by_route_template_and_status(platform: Pla
     assert value(before, REQUESTS, method="GET", route=route, status="404") is None
     assert value(after, REQUESTS, method="GET", route=route, status="404") == 2
     assert value(after, REQUESTS, method="GET", route="unmatched", status="404") == 1
+    assert value(after, REQUESTS, method="GET", route="/docs", status="200") == 1
+    assert value(after, REQUESTS, method="GET", route="/openapi.json", status="200") == 1
     assert value(after, REQUESTS, method="GET", route="/metrics", status="401") == 1
     assert value(after, REQUESTS, method="GET", route="/metrics", status="403") == 1
     latency = "warroom_http_request_duration_seconds"
