@@ -36,29 +36,34 @@ class Readiness:
 
     def watch(
         self,
-        pool: asyncpg.Pool,
-        nc: NATS,
+        pool: asyncpg.Pool | None,
+        nc: NATS | None,
         streams: Iterable[str] = (),
         consumers: Iterable[tuple[str, str]] = (),
         loops: Mapping[str, asyncio.Task[Any]] | None = None,
         loaded: Mapping[str, asyncio.Event] | None = None,
+        checks: Mapping[str, Check] | None = None,
     ) -> None:
         """The lifespan has finished starting the pod. Its own checks: `loop:<name>` for each
         task that must run until shutdown, `loaded:<name>` for each event set once something
         the pod needs is in memory. Its dependencies: `database`, `nats`, `stream:<name>` for
-        each stream and `consumer:<stream>/<name>` for each consumer."""
+        each stream and `consumer:<stream>/<name>` for each consumer, and any other `checks` (a
+        service without a database or NATS, such as the website, names the APIs it reads)."""
         self._loops = dict(loops or {})
         self._loaded = dict(loaded or {})
-        js = nc.jetstream()
-        self._dependencies = {
-            "database": lambda: _database(pool),
-            "nats": lambda: _nats(nc),
-            **{f"stream:{stream}": _stream(js, stream) for stream in streams},
-            **{
-                f"consumer:{stream}/{consumer}": _consumer(js, stream, consumer, self.timeout)
-                for stream, consumer in consumers
-            },
-        }
+        self._dependencies = dict(checks or {})
+        if pool is not None:
+            self._dependencies["database"] = lambda: _database(pool)
+        if nc is not None:
+            js = nc.jetstream()
+            self._dependencies.update(
+                {"nats": lambda: _nats(nc)}
+                | {f"stream:{stream}": _stream(js, stream) for stream in streams}
+                | {
+                    f"consumer:{stream}/{consumer}": _consumer(js, stream, consumer, self.timeout)
+                    for stream, consumer in consumers
+                }
+            )
         self._started = True
 
     def clear(self) -> None:

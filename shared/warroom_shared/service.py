@@ -139,6 +139,7 @@ def service_app(
     settings: WarroomSettings,
     routers: Sequence[APIRouter],
     overrides: Mapping[str, tuple[int, tuple[str, ...]]] | None = None,
+    csp: bytes | None = None,  # a website's Content-Security-Policy; the APIs' by default
 ) -> FastAPI:
     app = FastAPI(
         title=f"CAST War Room — {name}", version="1.0.0", description=description,
@@ -171,7 +172,8 @@ def service_app(
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
             max_age=600,
         )  # fmt: skip
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment == "production")
+    hsts = settings.environment == "production"
+    app.add_middleware(SecurityHeadersMiddleware, hsts=hsts, csp=csp)
     for router in every_router:
         annotate_rules(router.routes)
         require_strict_json(router.routes)

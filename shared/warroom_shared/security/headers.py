@@ -24,15 +24,16 @@ DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool, csp: bytes | None = None) -> None:
         self.app = app
         self.hsts = hsts
+        self.csp = API_CSP if csp is None else (b"content-security-policy", csp)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = [*API_HEADERS, DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else API_CSP]
+        extra = [*API_HEADERS, DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else self.csp]
         if self.hsts:
             extra.append(HSTS)
 

@@ -1,0 +1,85 @@
+"""The War Room website's FastAPI application: pages rendered on the server from the services'
+APIs, its static files (pinned third-party assets included), and the live fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from warroom_shared.logging import configure_logging
+from warroom_shared.security.principal import AccessRole
+from warroom_shared.service import service_app
+from warroom_web import devauth, live, session
+from warroom_web.pages import area, stream
+from warroom_web.settings import WebSettings
+from warroom_web.upstream import ServiceName, Upstream
+
+# Everything from this origin only: scripts, styles, fonts, the map's boundaries, the live stream.
+CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    b"form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(
+    settings: WebSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    settings = settings or WebSettings()
+    configure_logging(settings.log_level, "web")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upstream = Upstream(settings, transport)
+        hub = live.Hub()
+        app.state.upstream, app.state.hub = upstream, hub
+        loops = {}
+        token = _live_token(settings)
+        if token is not None:
+            url = settings.aggregator_url.rstrip("/") + "/v1/stream"
+            loops["live"] = asyncio.create_task(hub.run(upstream.client, url, token))
+        app.state.readiness.watch(
+            None, None, loops=loops,
+            checks={f"api:{name}": _alive(upstream, name) for name in upstream.urls},
+        )  # fmt: skip
+        try:
+            yield
+        finally:
+            app.state.readiness.clear()
+            hub.close()
+            for task in loops.values():
+                task.cancel()
+            await asyncio.gather(*loops.values(), return_exceptions=True)
+            await upstream.close()
+
+    app = service_app(
+        "web", "The War Room website.", lifespan, settings,
+        [area.router, stream.router, devauth.router], csp=CSP,
+    )  # fmt: skip
+    app.state.settings = settings
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    session.install(app, settings)
+    return app
+
+
+def _live_token(settings: WebSettings) -> Callable[[], str] | None:
+    """The live stream's token: the configured one, or a monitor's minted with the embedded
+    default's key at each (re)connection."""
+    if settings.live_token is not None:
+        fixed = settings.live_token
+        return lambda: fixed
+    keys = settings.dev_keys()
+    if keys is None:
+        return None
+    return lambda: keys.mint(AccessRole.MONITOR, subject="web-live", ttl=dt.timedelta(hours=1))
+
+
+def _alive(upstream: Upstream, name: ServiceName) -> Callable[[], Awaitable[bool]]:
+    return lambda: upstream.alive(name)

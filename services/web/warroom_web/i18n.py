@@ -1,0 +1,136 @@
+"""Every label of the website once, Thai first, with its English; Buddhist-era dates and
+numbers as Thai readers write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Literal
+
+Lang = Literal["th", "en"]
+
+MONTHS = {
+    "th": ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+           "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}  # fmt: skip
+
+LABELS: dict[str, tuple[str, str]] = {
+    "service": ("ห้องปฏิบัติการ War Room โครงการ CAST", "CAST War Room"),
+    "programme_name": ("อำเภอบำบัดทุกข์ บำรุงสุข แบบบูรณาการอย่างยั่งยืน",
+                       "Change Agent for Strategic Transformation"),
+    "skip": ("ข้ามไปยังเนื้อหา", "Skip to main content"),
+    "nation": ("ภาพรวมประเทศ", "Nation"),
+    "thailand": ("ประเทศไทย", "Thailand"),
+    "province": ("จังหวัด", "Province"),
+    "district": ("อำเภอ", "District"),
+    "period": ("ปีงบประมาณ {fy} ไตรมาส {q}", "Fiscal year {fy}, quarter {q}"),
+    "fiscal_year": ("ปีงบประมาณ (พ.ศ.)", "Fiscal year (Buddhist Era)"),
+    "quarter": ("ไตรมาส", "Quarter"),
+    "quarter_hint": ("ไตรมาส 1 คือ ต.ค.–ธ.ค.", "Quarter 1 is October to December"),
+    "show": ("แสดงผล", "Show"),
+    "headline": ("รายงานผลการดำเนินงานในไตรมาสนี้", "Reports this quarter"),
+    "reports": ("รายงาน", "Reports"),
+    "participants": ("ผู้เข้าร่วม", "Participants"),
+    "households": ("ครัวเรือน", "Households"),
+    "live": ("อัปเดตสด", "Live"),
+    "provisional": ("ตัวเลขเบื้องต้น: กำหนดส่งรายงาน {due} (อีก {days} วัน)",
+                    "Provisional: reports are due {due} ({days} days left)"),
+    "final": ("ครบกำหนดส่งรายงานแล้วเมื่อ {due}", "The reporting deadline passed on {due}"),
+    "completeness": ("ความครบถ้วนของการรายงาน", "Reporting completeness"),
+    "districts_reported": ("อำเภอที่รายงานแล้ว", "Districts reported"),
+    "of_districts": ("จาก {n} อำเภอในโครงการ", "of {n} districts in the programme"),
+    "on_time": ("ตรงเวลา", "On time"),
+    "late": ("ล่าช้า", "Late"),
+    "not_yet": ("ยังไม่รายงาน", "Not yet reported"),
+    "reporting_rate": ("อัตราการรายงาน", "Reporting rate"),
+    "on_time_rate": ("อัตราการรายงานตรงเวลา", "On-time rate"),
+    "status": ("สถานะ", "Status"),
+    "sectors": ("ผู้เข้าร่วมจำแนกตามภาคี 7 ภาคี", "Participants by the 7 sectors"),
+    "sector": ("ภาคี", "Sector"),
+    "funnel": ("ขั้นตอนการมีส่วนร่วม", "Participation stages"),
+    "stage": ("ขั้นตอน", "Stage"),
+    "dimensions": ("รายงานจำแนกตามมิติการพัฒนา", "Reports by development dimension"),
+    "dimension": ("มิติ", "Dimension"),
+    "programmes": ("รายงานจำแนกตามโครงการ", "Reports by programme"),
+    "programme": ("โครงการ", "Programme"),
+    "trend": ("แนวโน้มรายเดือน", "Month by month"),
+    "month": ("เดือน", "Month"),
+    "map_provinces": ("แผนที่รายงานรายจังหวัด", "Reports by province"),
+    "map_districts": ("แผนที่รายงานรายอำเภอ", "Reports by district"),
+    "measure": ("แสดงค่า", "Show"),
+    "measure_reports": ("จำนวนรายงาน", "Reports"),
+    "measure_per_district": ("รายงานต่ออำเภอในโครงการ", "Reports per district in the programme"),
+    "per_district": ("ต่ออำเภอ", "Per district"),
+    "place": ("พื้นที่", "Area"),
+    "table": ("ดูเป็นตาราง", "Show as a table"),
+    "attribution": ("ขอบเขตการปกครอง: OCHA COD-AB Thailand / กรมแผนที่ทหาร (CC BY-IGO)",
+                    "Boundaries: OCHA COD-AB Thailand / Royal Thai Survey Department (CC BY-IGO)"),
+    "geography_credit": ("ข้อมูลรายงานจากระบบ CAST War Room รหัสพื้นที่ตามกรมการปกครอง",
+                         "Reports from the CAST War Room platform; area codes of the DOPA"),
+    "unavailable": ("ขณะนี้ไม่สามารถดึงข้อมูลจากบริการ {service} ได้ โปรดลองใหม่อีกครั้งในอีกสักครู่",
+                    "The {service} service cannot be reached just now. Try again in a minute."),
+    "no_data": ("ยังไม่มีรายงานในช่วงเวลานี้", "No reports in this period yet"),
+    "signin": ("เข้าสู่ระบบ", "Sign in"),
+    "signout": ("ออกจากระบบ", "Sign out"),
+    "signed_in_as": ("เข้าสู่ระบบในฐานะ", "Signed in as"),
+    "dev_signin": ("เข้าสู่ระบบสำหรับการพัฒนา", "Development sign-in"),
+    "dev_signin_hint": ("ใช้ได้เฉพาะบนเครื่องที่ติดตั้งแบบฝังตัว (ไม่ใช่ระบบจริง): ระบบจะออกโทเค็นสำหรับการพัฒนาให้",
+                        "Only on the embedded default, never in production: this mints a "
+                        "development token"),
+    "role": ("บทบาท", "Role"),
+    "area": ("รหัสพื้นที่", "Area code"),
+    "area_hint": ("จังหวัด 2 หลัก (เช่น 12) หรืออำเภอ 4 หลัก (เช่น 1201) สำหรับเจ้าหน้าที่ เว้นว่างสำหรับบทบาทอื่น",
+                  "A province (2 digits, e.g. 12) or district (4 digits, e.g. 1201) for officers; "
+                  "empty for the other roles"),
+    "error_summary": ("มีข้อผิดพลาด", "There is a problem"),
+    "no_dev_signin": ("เข้าสู่ระบบผ่านผู้ให้บริการยืนยันตัวตนของหน่วยงาน",
+                      "Sign in through your organisation's identity provider"),
+    "no_dev_signin_hint": ("การเข้าสู่ระบบสำหรับการพัฒนาปิดอยู่ในระบบนี้",
+                           "The development sign-in is off on this installation."),
+    "forbidden": ("คุณไม่มีสิทธิ์ดูข้อมูลของพื้นที่นี้", "You may not see this area's figures"),
+    "forbidden_hint": ("บัญชีของคุณดูได้เฉพาะพื้นที่ที่รับผิดชอบ", "Your account sees its own area only."),
+    "not_found": ("ไม่พบหน้านี้", "Page not found"),
+    "your_area": ("ไปยังพื้นที่ของคุณ", "Go to your area"),
+    "role_admin": ("ผู้ดูแลระบบ", "Administrator"),
+    "role_national_viewer": ("ผู้ดูข้อมูลระดับประเทศ", "National viewer"),
+    "role_province_officer": ("เจ้าหน้าที่ระดับจังหวัด", "Province officer"),
+    "role_district_officer": ("เจ้าหน้าที่ระดับอำเภอ", "District officer"),
+    "role_monitor": ("ผู้ติดตามระบบ", "Monitor"),
+    "language": ("English", "ภาษาไทย"),
+    "data_json": ("ข้อมูล JSON ของหน้านี้", "This page's data as JSON"),
+    "service_registry": ("ทะเบียน", "registry"),
+    "service_reporting": ("รายงาน", "reporting"),
+    "service_aggregator": ("สรุปผล", "totals"),
+}  # fmt: skip
+
+
+def translator(lang: Lang) -> Callable[..., str]:
+    index = 0 if lang == "th" else 1
+
+    def t(key: str, **values: object) -> str:
+        text = LABELS[key][index]
+        return text.format(**values) if values else text
+
+    return t
+
+
+def number(value: float | int | None) -> str:
+    """1109193 -> 1,109,193 (Thai writes Arabic digits, grouped by thousands); fractions to one
+    decimal; None as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+def percent(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def date(day: dt.date | str, lang: Lang) -> str:
+    """A date in the Buddhist Era: 15 ม.ค. 2570 / 15 Jan 2570."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year + 543}"

@@ -1,0 +1,94 @@
+"""What an area's page shows, read from the aggregator with the user's token, all at once.
+
+Each section either holds the API's answer or says which service did not answer; the page draws
+a message for that section, never a blank chart."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from warroom_web.upstream import Refused, ServiceName, Unavailable, Upstream
+
+Scope = Literal["national", "province", "district"]
+
+
+@dataclass(frozen=True)
+class Section:
+    data: Any = None
+    unavailable: ServiceName | None = None
+
+
+@dataclass(frozen=True)
+class Area:
+    scope: Scope
+    code: str | None
+    fiscal_year: int
+    quarter: int
+    sections: dict[str, Section] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        """The page's JSON twin (`?format=json`)."""
+        return {
+            "scope": self.scope, "code": self.code, "fiscal_year": self.fiscal_year,
+            "quarter": self.quarter,
+            "sections": {name: section.data if section.unavailable is None
+                         else {"unavailable": section.unavailable}
+                         for name, section in self.sections.items()},
+        }  # fmt: skip
+
+
+BREAKDOWNS = ("stage", "dimension", "programme", "month")
+
+
+async def read_area(
+    upstream: Upstream, token: str | None, scope: Scope, code: str | None, fy: int, q: int
+) -> Area:
+    """Every section of the page; `Refused` if the aggregator refuses the area itself."""
+    period = {"scope": scope, "code": code, "fiscal_year": fy, "quarter": q}
+    calls: dict[str, Any] = {"totals": upstream.get("aggregator", "/v1/totals", token, **period)}
+    if token is not None:  # the rest needs a signed-in user (the headline may be public)
+        for by in BREAKDOWNS:
+            calls[by] = upstream.get("aggregator", "/v1/totals/breakdown", token, by=by, **period)
+        places = {"national": "province", "province": "district"}.get(scope)
+        if places is not None:
+            calls["places"] = upstream.get(
+                "aggregator", "/v1/totals/breakdown", token, by=places, **period
+            )
+        province = None if scope == "national" else (code or "")[:2]
+        calls["completeness"] = upstream.get(
+            "aggregator", "/v1/completeness", token, fiscal_year=fy, quarter=q,
+            province=province if scope == "province" else None,
+        )  # fmt: skip
+    answers = await asyncio.gather(*calls.values(), return_exceptions=True)
+    sections = {}
+    for name, answer in zip(calls, answers, strict=True):
+        if isinstance(answer, Refused):
+            if name == "totals":
+                raise answer
+            sections[name] = Section(unavailable="aggregator")
+        elif isinstance(answer, Unavailable):
+            sections[name] = Section(unavailable=answer.service)
+        elif isinstance(answer, BaseException):
+            raise answer
+        else:
+            sections[name] = Section(answer)
+    return Area(scope, code, fy, q, sections)
+
+
+def map_rows(places: dict[str, Any], completeness: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The choropleth's rows: reports per place, and per district of the programme in it (the
+    aggregator's own counts divided by the programme's districts it lists)."""
+    in_programme: dict[str, int] = {}
+    key = "province_code" if places["by"] == "province" else "code"
+    for status in (completeness or {}).get("statuses", []):
+        in_programme[status[key]] = in_programme.get(status[key], 0) + 1
+    rows = []
+    for row in places["rows"]:
+        districts = in_programme.get(row["key"], 0)
+        per = round(row["reports"] / districts, 1) if districts else None
+        rows.append({"code": row["key"], "name_th": row["name_th"], "name_en": row["name_en"],
+                     "reports": row["reports"], "districts": districts,
+                     "per_district": per})  # fmt: skip
+    return rows
