@@ -36,11 +36,12 @@ class PlatformSettings(WarroomSettings, DataDirSettings):
     registry_port: int = 8001
     reporting_port: int = 8002
     aggregator_port: int = 8003
+    web_port: int = 8000
     host: str = "127.0.0.1"  # where the services listen
 
     def service_port(self, name: str) -> int:
         ports = {"registry": self.registry_port, "reporting": self.reporting_port,
-                 "aggregator": self.aggregator_port}  # fmt: skip
+                 "aggregator": self.aggregator_port, "web": self.web_port}  # fmt: skip
         return ports[name]
 
 
@@ -66,7 +67,12 @@ def services() -> list[Service]:
                 lambda: prepare_reporting(ReportingSettings())),
         Service("aggregator", "warroom_aggregator.app:create_app",
                 lambda: prepare_aggregator(AggregatorSettings())),
+        Service("web", "warroom_web.app:create_app", _nothing_to_prepare),
     ]  # fmt: skip
+
+
+async def _nothing_to_prepare() -> None:
+    """The website keeps no data of its own."""
 
 
 NATS_PASSWORDS = Path("secrets") / "nats.json"  # in the data dir
@@ -202,7 +208,10 @@ def start(settings: PlatformSettings, given: set[str], supervisor: Supervisor) -
     processes = []
     for service in services():
         port = settings.service_port(service.name)
-        own = {"WARROOM_NATS_URL": nats_urls[service.name]} if nats_urls else {}
+        own = {"WARROOM_NATS_URL": nats_urls[service.name]} if service.name in nats_urls else {}
+        if service.name == "web":  # it reads the others' APIs
+            own |= {f"WARROOM_{name.upper()}_URL": f"http://{settings.host}:{settings.service_port(name)}"
+                    for name in ("registry", "reporting", "aggregator")}  # fmt: skip
         process = ServiceProcess(service.name, uvicorn_args(service.app, port, settings.host),
                                  {**os.environ, **own}, port)  # fmt: skip
         supervisor.start(service.name, process)
@@ -222,8 +231,9 @@ def banner(settings: PlatformSettings, nats_urls: dict[str, str]) -> None:
     else:
         print(f"  nats      {redacted(os.environ['WARROOM_NATS_URL'])}")
     for service in services():
+        page = "/" if service.name == "web" else "/docs"
         print(
-            f"  {service.name:<9} http://{settings.host}:{settings.service_port(service.name)}/docs"
+            f"  {service.name:<9} http://{settings.host}:{settings.service_port(service.name)}{page}"
         )
     print("  tokens    warroom token --role admin (or district_officer --area 1201, ...)")
     print("Press Ctrl-C to stop.\n", flush=True)

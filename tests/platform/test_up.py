@@ -21,7 +21,7 @@ import pytest
 from warroom_cli.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 WARROOM = str(Path(sys.executable).parent / "warroom")
-SERVICES = ("registry", "reporting", "aggregator")
+SERVICES = ("registry", "reporting", "aggregator", "web")
 PORTS = ("embedded_postgres", "embedded_nats", *SERVICES)
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from warroom_aggregator import SCHEMA, topology
 from warroom_aggregator import metrics as aggregator_metrics
 from warroom_aggregator.api.routes import completeness, deadlines, health, stream, totals
-from warroom_aggregator.broadcast import Broadcaster, streams_end_on_exit_signal
+from warroom_aggregator.broadcast import Broadcaster
 from warroom_aggregator.changes import ChangeFeed
 from warroom_aggregator.consumer import Consumer
 from warroom_aggregator.settings import AggregatorSettings
@@ -22,6 +22,7 @@ from warroom_shared.directory import DistrictDirectory
 from warroom_shared.logging import configure_logging
 from warroom_shared.metrics import Metrics
 from warroom_shared.service import service_app
+from warroom_shared.sse import streams_end_on_exit_signal
 
 
 def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
@@ -51,7 +52,7 @@ def create_app(settings: AggregatorSettings | None = None) -> FastAPI:
             loops={"directory": directory, **workers},
             loaded={"directory": state.directory.ready},
         )  # fmt: skip
-        with streams_end_on_exit_signal(state.broadcaster):
+        with streams_end_on_exit_signal(state.broadcaster.close):
             try:
                 yield
             finally:

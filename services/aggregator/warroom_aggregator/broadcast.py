@@ -15,12 +15,9 @@ import asyncio
 import contextlib
 import json
 import logging
-import signal
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from types import FrameType
 
 from nats.aio.msg import Msg
 from prometheus_client import Gauge
@@ -28,7 +25,6 @@ from prometheus_client import Gauge
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, int, int]  # scope, code, fiscal year, quarter
-SignalHandler = Callable[[int, FrameType | None], object]
 Visible = Callable[[str, str], bool]  # (scope, code) -> may the caller see it
 
 # Changes kept for clients to catch up from: a client more changes behind gets a snapshot.
@@ -116,34 +112,3 @@ class Broadcaster:
     def _wake(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
-
-
-@contextlib.contextmanager
-def streams_end_on_exit_signal(broadcaster: Broadcaster) -> Iterator[None]:
-    """uvicorn waits for open responses to finish before it shuts the app down, and an SSE
-    stream never finishes by itself: chain SIGINT and SIGTERM so they end the streams (clients
-    reconnect elsewhere) and then do what they did. Only handlers that are Python callables
-    (uvicorn's, Python's SIGINT) are chained; the previous ones are put back on exit."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals can only be handled in the main thread
-        return
-    loop = asyncio.get_running_loop()
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig, handler in previous.items():
-        if callable(handler):
-            signal.signal(sig, _closing(loop, broadcaster, handler))
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _closing(
-    loop: asyncio.AbstractEventLoop, broadcaster: Broadcaster, then: SignalHandler
-) -> SignalHandler:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(broadcaster.close)
-        then(signum, frame)
-
-    return handler

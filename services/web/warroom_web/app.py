@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from warroom_shared.logging import configure_logging
 from warroom_shared.security.principal import AccessRole
 from warroom_shared.service import service_app
+from warroom_shared.sse import streams_end_on_exit_signal
 from warroom_web import devauth, live, session
 from warroom_web.pages import area, stream
 from warroom_web.settings import WebSettings
@@ -49,15 +50,16 @@ def create_app(
             None, None, loops=loops,
             checks={f"api:{name}": _alive(upstream, name) for name in upstream.urls},
         )  # fmt: skip
-        try:
-            yield
-        finally:
-            app.state.readiness.clear()
-            hub.close()
-            for task in loops.values():
-                task.cancel()
-            await asyncio.gather(*loops.values(), return_exceptions=True)
-            await upstream.close()
+        with streams_end_on_exit_signal(hub.close):
+            try:
+                yield
+            finally:
+                app.state.readiness.clear()
+                hub.close()
+                for task in loops.values():
+                    task.cancel()
+                await asyncio.gather(*loops.values(), return_exceptions=True)
+                await upstream.close()
 
     app = service_app(
         "web", "The War Room website.", lifespan, settings,
