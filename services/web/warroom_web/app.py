@@ -29,6 +29,8 @@ CSP = (
     b"form-action 'self'; frame-ancestors 'none'"
 )
 
+FORMS = (8 * 1024, ("application/x-www-form-urlencoded",))  # the sign-in's forms: no JSON
+
 
 def create_app(
     settings: WebSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
@@ -64,6 +66,7 @@ def create_app(
     app = service_app(
         "web", "The War Room website.", lifespan, settings,
         [area.router, stream.router, devauth.router], csp=CSP,
+        overrides={path: FORMS for path in ("/signin", "/signout")},
     )  # fmt: skip
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

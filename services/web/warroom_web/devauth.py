@@ -5,34 +5,22 @@ and wherever that key is not at hand; an identity provider's sign-in goes throug
 from __future__ import annotations
 
 import datetime as dt
-import json
-from functools import cache
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from warroom_shared.jsonbody import StrictJSONRoute
 from warroom_shared.security.access import PUBLIC
 from warroom_shared.security.principal import AREA_DIGITS, AccessRole, Principal
-from warroom_web import session
+from warroom_web import geo, session
 from warroom_web.render import lang_of, page
 from warroom_web.session import CsrfChecked, MaybeUser
 from warroom_web.settings import WebSettings
 
-router = APIRouter(tags=["sign-in"], include_in_schema=False)
+# Forms, not JSON; the shared route class all the same (every route with a body has it).
+router = APIRouter(tags=["sign-in"], include_in_schema=False, route_class=StrictJSONRoute)
 Anyone = Annotated[None, Depends(PUBLIC)]
-GEO = Path(__file__).parent / "static" / "geo"
-
-
-@cache
-def area_codes() -> frozenset[str]:
-    """Every province and district code the map knows (77 and 928)."""
-    codes: set[str] = set()
-    for name in ("provinces.geojson", "districts.geojson"):
-        features = json.loads((GEO / name).read_text())["features"]
-        codes.update(f["properties"]["code"] for f in features)
-    return frozenset(codes)
 
 
 def landing(principal: Principal, lang_query: str = "") -> str:
@@ -48,7 +36,8 @@ def landing(principal: Principal, lang_query: str = "") -> str:
 async def get_signin(_: Anyone, request: Request, user: MaybeUser) -> Response:
     """The sign-in page (the development one where it is on)."""
     enabled = _settings(request).dev_keys() is not None
-    return page(request, "pages/signin.html", user, enabled=enabled, errors={}, form={},
+    form = {"next": request.query_params.get("next", "")}
+    return page(request, "pages/signin.html", user, enabled=enabled, errors={}, form=form,
                 roles=list(AccessRole), status_code=200 if enabled else 404)  # fmt: skip
 
 
@@ -56,6 +45,7 @@ async def get_signin(_: Anyone, request: Request, user: MaybeUser) -> Response:
 async def post_signin(
     _: Anyone, __: CsrfChecked, request: Request,
     role: Annotated[str, Form()] = "", area: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
     """Mint a development token for the role and area, keep it in the session."""
     settings = _settings(request)
@@ -66,7 +56,7 @@ async def post_signin(
     errors = _errors(role, area.strip(), lang_of(request))
     if errors:
         return page(request, "pages/signin.html", None, enabled=True, errors=errors,
-                    form={"role": role, "area": area}, roles=list(AccessRole),
+                    form={"role": role, "area": area, "next": next}, roles=list(AccessRole),
                     status_code=422)  # fmt: skip
     access = AccessRole(role)
     token = keys.mint(
@@ -76,7 +66,9 @@ async def post_signin(
     session.sign_in(request, token)
     principal = Principal(subject="", role=access, area=area.strip() or None)
     lang_query = "?lang=en" if lang_of(request) == "en" else ""
-    return RedirectResponse(landing(principal, lang_query), status_code=303)
+    # Back where the user was sent from: a path of ours only, never another site.
+    back = next if next.startswith("/") and not next.startswith("//") and principal.national else ""
+    return RedirectResponse(back or landing(principal, lang_query), status_code=303)
 
 
 @router.post("/signout")
@@ -98,7 +90,7 @@ def _errors(role: str, area: str, lang: str) -> dict[str, str]:
         return {}
     if not (len(area) == digits and area.isdigit()):
         return {"area": f"Enter a {digits}-digit code" if en else f"กรอกรหัส {digits} หลัก"}
-    if area not in area_codes():
+    if area not in geo.places():
         return {"area": f"No area has the code {area}" if en else f"ไม่มีพื้นที่รหัส {area}"}
     return {}
 

@@ -33,7 +33,7 @@ def page(
         context={
             "lang": lang, "t": i18n.translator(lang), "user": user,
             "csrf": csrf_token(request),
-            "switch_url": str(request.url.include_query_params(lang=other)),
+            "switch_url": _relative(request, lang=other),
             "lang_query": "?lang=en" if lang == "en" else "",
             "date": lambda day: i18n.date(day, lang),
             "name": lambda row: (row.get("name_en") if lang == "en" else row.get("name_th"))
@@ -41,3 +41,9 @@ def page(
             **context,
         },
     )  # fmt: skip
+
+
+def _relative(request: Request, **params: str) -> str:
+    """This page's path and query with `params` changed (a link that stays on this site)."""
+    url = request.url.include_query_params(**params)
+    return f"{url.path}?{url.query}"

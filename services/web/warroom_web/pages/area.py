@@ -4,6 +4,7 @@ filters (`?fy=2570&q=1&lang=en`); `?format=json` gives the same figures as JSON.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -64,7 +65,8 @@ async def _area(
     settings: WebSettings = request.app.state.settings
     public = scope == "national" and settings.public_national_totals
     if user is None and not public:
-        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?{urlencode({'next': back})}", status_code=303)
     now = current_period()
     fy, q = fy or now.year, q or now.quarter
     upstream: Upstream = request.app.state.upstream
@@ -92,7 +94,7 @@ def _view(area: Area) -> dict[str, Any]:
     places, completeness = sections.get("places"), sections.get("completeness")
     rows = None
     if places is not None and places.data is not None:
-        rows = map_rows(places.data, completeness.data if completeness else None)
+        rows = map_rows(area, places.data, completeness.data if completeness else None)
     totals = sections["totals"].data or {}
     code = area.code or "TH"
     live = f"/live?scope={area.scope}&code={code}&fy={area.fiscal_year}&q={area.quarter}"

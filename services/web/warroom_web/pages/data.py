@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from warroom_web import geo
 from warroom_web.upstream import Refused, ServiceName, Unavailable, Upstream
 
 Scope = Literal["national", "province", "district"]
@@ -77,15 +78,22 @@ async def read_area(
     return Area(scope, code, fy, q, sections)
 
 
-def map_rows(places: dict[str, Any], completeness: dict[str, Any] | None) -> list[dict[str, Any]]:
+def map_rows(
+    area: Area, places: dict[str, Any], completeness: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     """The choropleth's rows: reports per place, and per district of the programme in it (the
-    aggregator's own counts divided by the programme's districts it lists)."""
+    aggregator's own counts divided by the programme's districts it lists); a place of the map
+    the aggregator does not list (outside the programme: Bangkok's khet) shows no report."""
     in_programme: dict[str, int] = {}
     key = "province_code" if places["by"] == "province" else "code"
     for status in (completeness or {}).get("statuses", []):
         in_programme[status[key]] = in_programme.get(status[key], 0) + 1
+    listed = {row["key"] for row in places["rows"]}
+    every = geo.provinces() if area.scope == "national" else geo.districts_of(area.code or "")
+    unlisted = [{"key": p["code"], "name_th": p["name_th"], "name_en": p["name_en"], "reports": 0}
+                for p in every if p["code"] not in listed]  # fmt: skip
     rows = []
-    for row in places["rows"]:
+    for row in sorted([*places["rows"], *unlisted], key=lambda r: str(r["key"])):
         districts = in_programme.get(row["key"], 0)
         per = round(row["reports"] / districts, 1) if districts else None
         rows.append({"code": row["key"], "name_th": row["name_th"], "name_en": row["name_en"],

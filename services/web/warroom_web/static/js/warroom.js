@@ -33,7 +33,7 @@
       grid: {left: 8, right: 48, top: 8, bottom: 8, containLabel: true},
       xAxis: {type: "value", axisLabel: {formatter: number}},
       yAxis: {type: "category", data: d.labels.slice().reverse(), axisTick: {show: false}},
-      series: [{type: "bar", name: d.name, data: d.values.slice().reverse(), itemStyle: {color: BLUE},
+      series: [{type: "bar", name: d.name, barMaxWidth: 28, data: d.values.slice().reverse(), itemStyle: {color: BLUE},
                 label: {show: true, position: "right", formatter: function (p) { return number(p.value); }}}]
     }));
   }
@@ -66,6 +66,7 @@
       visualMap: {min: 0, max: max, calculable: false, left: 8, bottom: 8, inRange: {color: RAMP},
                   text: [number(max), "0"], textStyle: {fontFamily: FONT}, formatter: number},
       series: [{type: "map", map: d.key, nameProperty: "code", roam: false, name: d.labels[measure],
+                top: 8, bottom: 8,
                 selectedMode: false, itemStyle: {areaColor: NO_DATA, borderColor: "#ffffff", borderWidth: 0.6},
                 emphasis: {label: {show: false}, itemStyle: {areaColor: "#ffdd00"}},
                 data: d.rows.map(function (r) {
