@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from warroom_shared.domain import SECTOR_LABELS, Sector
 from warroom_shared.fiscal import current_period
 from warroom_shared.security.access import PUBLIC
+from warroom_web import geo
 from warroom_web.devauth import landing
 from warroom_web.i18n import Lang, translator
 from warroom_web.pages.data import Area, Scope, map_rows, read_area
@@ -66,7 +67,8 @@ async def _area(
     public = scope == "national" and settings.public_national_totals
     if user is None and not public:
         back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/signin?{urlencode({'next': back})}", status_code=303)
+        query = {"next": back, **({"lang": "en"} if lang_of(request) == "en" else {})}
+        return RedirectResponse(f"/signin?{urlencode(query)}", status_code=303)
     now = current_period()
     fy, q = fy or now.year, q or now.quarter
     upstream: Upstream = request.app.state.upstream
@@ -98,8 +100,12 @@ def _view(area: Area) -> dict[str, Any]:
     totals = sections["totals"].data or {}
     code = area.code or "TH"
     live = f"/live?scope={area.scope}&code={code}&fy={area.fiscal_year}&q={area.quarter}"
-    return {"map_rows": rows, "name_th": totals.get("name_th"), "name_en": totals.get("name_en"),
-            "live": live, "province": (area.code or "")[:2] or None}  # fmt: skip
+    place = geo.places().get(area.code or "", {})
+    province = geo.places().get((area.code or "")[:2], {})
+    return {"map_rows": rows, "name_th": totals.get("name_th") or place.get("name_th"),
+            "name_en": totals.get("name_en") or place.get("name_en"), "live": live,
+            "province": province.get("code"), "province_th": province.get("name_th"),
+            "province_en": province.get("name_en")}  # fmt: skip
 
 
 CHARTS = (  # section, id, title, kind, label header, what is counted

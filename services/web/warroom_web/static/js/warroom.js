@@ -67,6 +67,9 @@
                   text: [number(max), "0"], textStyle: {fontFamily: FONT}, formatter: number},
       series: [{type: "map", map: d.key, nameProperty: "code", roam: false, name: d.labels[measure],
                 top: 8, bottom: 8,
+                label: {show: !!d.province, fontFamily: FONT, fontSize: 12, color: "#0b0c0c",
+                        textBorderColor: "#ffffff", textBorderWidth: 3,
+                        formatter: function (p) { return p.data ? p.data.label : ""; }},
                 selectedMode: false, itemStyle: {areaColor: NO_DATA, borderColor: "#ffffff", borderWidth: 0.6},
                 emphasis: {label: {show: false}, itemStyle: {areaColor: "#ffdd00"}},
                 data: d.rows.map(function (r) {
