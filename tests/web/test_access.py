@@ -27,7 +27,8 @@ async def test_sign_in_and_sign_out(stack: Stack, visit: Visit) -> None:
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Nonthaburi")
     await expect(page.get_by_text("Signed in as Province officer 12")).to_be_visible()
     cookie = next(c for c in await visit.context.cookies() if c["name"] == "warroom_session")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Lax"
     await visit.screenshot("province")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(re.compile(r"/signin$"))
@@ -54,7 +55,8 @@ async def test_district_officer_cannot_reach_another_districts_numbers(
     await visit.screenshot("district")
     for elsewhere in ("/district/1202", "/province/12", "/province/10", "/district/1001"):
         answer = await page.goto(f"{visit.base}{elsewhere}?fy=2568&q=2&lang=en")
-        assert answer is not None and answer.status == 403, elsewhere
+        assert answer is not None
+        assert answer.status == 403, elsewhere
         await expect(page.get_by_role("heading", level=1)).to_have_text(
             "You may not see this area's figures"
         )

@@ -67,7 +67,7 @@ async def post_signin(
     principal = Principal(subject="", role=access, area=area.strip() or None)
     lang_query = "?lang=en" if lang_of(request) == "en" else ""
     # Back where the user was sent from: a path of ours only, never another site.
-    back = next if next.startswith("/") and not next.startswith("//") else ""
+    back = next if next.startswith("/") and not next.startswith(("//", "/\\")) else ""
     return RedirectResponse(back or landing(principal, lang_query), status_code=303)
 
 
