@@ -62,7 +62,9 @@ async def stack(platform: Platform) -> AsyncIterator[Stack]:
 
 async def _directory_loaded(aggregator: httpx.AsyncClient) -> None:
     async with asyncio.timeout(30):
-        while (await aggregator.get("/v1/completeness?fiscal_year=2568&quarter=2")).status_code != 200:
+        while (
+            await aggregator.get("/v1/completeness?fiscal_year=2568&quarter=2")
+        ).status_code != 200:
             await asyncio.sleep(0.05)
 
 
