@@ -149,6 +149,14 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         stop(up)
 
 
+def test_up_serves_the_war_room_website_and_prints_its_address(running: Up) -> None:
+    web = f"http://127.0.0.1:{running.port('web')}"
+    assert f"web       {web}/\n" in running.output()
+    assert answers(running, "web", "/signin")  # the development sign-in: the platform's own key
+    # its one live subscription to the aggregator, with a monitor's token of that key
+    assert httpx.get(f"{web}/readyz", timeout=2).json()["checks"]["loop:live"] is True
+
+
 def test_up_refuses_a_second_up_on_the_same_data_folder(running: Up) -> None:
     second = subprocess.run(
         [WARROOM, "up"], env=running.env, capture_output=True, text=True, timeout=60

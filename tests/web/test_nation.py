@@ -135,3 +135,23 @@ async def test_keyboard_alone_signs_in_and_picks_a_quarter(visit: Visit) -> None
     await page.keyboard.press("Enter")
     await expect(page).to_have_url(re.compile(r"fy=2568&q=2"))
     await expect(page.get_by_text("Fiscal year 2568, quarter 2")).to_be_visible()
+
+
+async def test_clicking_the_map_drills_down_to_the_province_then_the_district(
+    stack: Stack, visit: Visit
+) -> None:
+    await posted(stack, 1)
+    await visit.sign_in(AccessRole.NATIONAL_VIEWER)
+    page = visit.page
+    await page.goto(visit.base + NATION)
+    await map_fills(page)
+    darkest = page.locator("[data-chart=map] svg path[fill='rgb(0,48,120)']")  # Nonthaburi
+    await expect(darkest).to_have_count(1)
+    await darkest.click()
+    await expect(page).to_have_url(re.compile(r"/province/12\?fy=2568&q=2$"))  # the same quarter
+    await expect(page.get_by_role("heading", level=1)).to_have_text("จังหวัดนนทบุรี")
+    await map_fills(page)
+    # its name is written on it (a province's districts are few): the click lands on the name
+    await page.locator("[data-chart=map] svg path[fill='rgb(0,48,120)']").click(force=True)
+    await expect(page).to_have_url(re.compile(r"/district/1201\?fy=2568&q=2$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("อำเภอเมืองนนทบุรี")
