@@ -36,8 +36,9 @@ async def get_nation(
     format: str | None = None,
 ) -> Response:  # fmt: skip
     """The nation: the quarter's headline count, live, and everything behind it."""
-    if user is not None and not user.principal.national:
-        return RedirectResponse(landing(user.principal), status_code=303)
+    if user is not None and not user.principal.national:  # an officer: their own area
+        lang_query = "?lang=en" if lang_of(request) == "en" else ""
+        return RedirectResponse(landing(user.principal, lang_query), status_code=303)
     return await _area(request, user, "national", None, fy, q, format)
 
 
@@ -110,7 +111,7 @@ def _view(area: Area) -> dict[str, Any]:
 
 CHARTS = (  # section, id, title, kind, label header, what is counted
     ("totals", "sectors", "sectors", "bar", "sector", "participants"),
-    ("stage", "funnel", "funnel", "funnel", "stage", "reports"),
+    ("stage", "funnel", "funnel", "stages", "stage", "reports"),
     ("dimension", "dimensions", "dimensions", "bar", "dimension", "reports"),
     ("programme", "programmes", "programmes", "bar", "programme", "reports"),
     ("month", "trend", "trend", "line", "month", "reports"),

@@ -38,14 +38,14 @@
     }));
   }
 
-  function funnel(el, d) {
-    var data = d.labels.map(function (label, i) { return {name: label, value: d.values[i]}; });
-    init(el).setOption(Object.assign({}, base, {
-      series: [{type: "funnel", name: d.name, sort: "none", left: "5%", width: "90%", top: 8, bottom: 8,
-                minSize: "20%", gap: 2, data: data, color: RAMP.slice(1).reverse(),
-                label: {position: "inside", color: "#fff", fontWeight: "bold",
-                        formatter: function (p) { return p.name + "  " + number(p.value); }}}]
-    }));
+  /* The programme's funnel talk -> think -> act -> benefit: one bar per stage, in that order,
+     darker as the participation deepens (a funnel shape would hide a stage counted more than
+     the one before it). */
+  function stages(el, d) {
+    var shades = RAMP.slice(1);
+    bar(el, {labels: d.labels, name: d.name, values: d.values.map(function (v, i) {
+      return {value: v, itemStyle: {color: shades[i % shades.length]}};
+    })});
   }
 
   function line(el, d) {
@@ -102,7 +102,7 @@
     });
   }
 
-  var draw = {bar: bar, funnel: funnel, line: line, map: map};
+  var draw = {bar: bar, stages: stages, line: line, map: map};
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-chart]").forEach(function (el) {
