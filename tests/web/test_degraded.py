@@ -95,3 +95,15 @@ async def test_no_development_sign_in_in_production() -> None:
             environment="production", auth_jwks_url="https://sso.example.go.th/certs",
             auth_issuer="https://sso.example.go.th",
         )  # fmt: skip
+
+
+async def test_the_nation_page_is_public_where_the_operator_made_it_so() -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    settings = WebSettings(aggregator_url=down, public_national_totals=True, upstream_timeout=2)
+    async with serve(create_app(settings), headers={}) as client:
+        nation = await client.get("/?fy=2568&q=2")
+        assert nation.status_code == 200  # no sign-in first
+        assert "ขณะนี้ไม่สามารถดึงข้อมูลจากบริการ สรุปผล ได้" in nation.text
+        province = await client.get("/province/12")
+        assert province.status_code == 303  # the rest still needs signing in
+        assert province.headers["location"].startswith("/signin?next=")

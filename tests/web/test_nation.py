@@ -155,3 +155,20 @@ async def test_clicking_the_map_drills_down_to_the_province_then_the_district(
     await page.locator("[data-chart=map] svg path[fill='rgb(0,48,120)']").click(force=True)
     await expect(page).to_have_url(re.compile(r"/district/1201\?fy=2568&q=2$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("อำเภอเมืองนนทบุรี")
+
+
+async def test_printed_the_page_keeps_the_figures_and_tables_and_drops_the_controls(
+    stack: Stack, visit: Visit
+) -> None:
+    await visit.sign_in(AccessRole.NATIONAL_VIEWER)
+    page = visit.page
+    await page.goto(visit.base + NATION + "&lang=en")
+    await map_fills(page)
+    await page.emulate_media(media="print")
+    await expect(page.locator("#live-reports")).to_be_visible()
+    await expect(page.get_by_role("button", name="Show")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+    table = page.get_by_role("table", name="Reports by province")
+    await expect(table).to_be_visible()  # the tables print open, without a click
+    pdf = await page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
