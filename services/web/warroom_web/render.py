@@ -36,8 +36,6 @@ def page(
             "switch_url": _relative(request, lang=other),
             "lang_query": "?lang=en" if lang == "en" else "",
             "date": lambda day: i18n.date(day, lang),
-            "name": lambda row: (row.get("name_en") if lang == "en" else row.get("name_th"))
-            or row.get("key") or row.get("code"),
             **context,
         },
     )  # fmt: skip

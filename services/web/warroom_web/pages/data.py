@@ -57,10 +57,11 @@ async def read_area(
             calls["places"] = upstream.get(
                 "aggregator", "/v1/totals/breakdown", token, by=places, **period
             )
-        province = None if scope == "national" else (code or "")[:2]
+        # A district's page finds its status among all the caller may see (a district
+        # officer's: their district alone; the API holds them to it).
         calls["completeness"] = upstream.get(
             "aggregator", "/v1/completeness", token, fiscal_year=fy, quarter=q,
-            province=province if scope == "province" else None,
+            province=code if scope == "province" else None,
         )  # fmt: skip
     answers = await asyncio.gather(*calls.values(), return_exceptions=True)
     sections = {}
