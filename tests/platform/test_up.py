@@ -154,7 +154,10 @@ def test_up_serves_the_war_room_website_and_prints_its_address(running: Up) -> N
     assert f"web       {web}/\n" in running.output()
     assert answers(running, "web", "/signin")  # the development sign-in: the platform's own key
     # its one live subscription to the aggregator, with a monitor's token of that key
-    assert httpx.get(f"{web}/readyz", timeout=2).json()["checks"]["loop:live"] is True
+    readiness = httpx.get(f"{web}/readyz", timeout=2).json()
+    assert readiness["checks"]["loop:live"] is True
+    wait_until("the website follows the aggregator's stream",
+               lambda: httpx.get(f"{web}/readyz", timeout=2).json()["dependencies"]["live:aggregator"])  # fmt: skip
 
 
 def test_up_refuses_a_second_up_on_the_same_data_folder(running: Up) -> None:

@@ -53,6 +53,7 @@ async def test_readiness_names_the_services_that_do_not_answer(
     assert answer.status_code == 200
     assert answer.json()["dependencies"] == {
         "api:registry": False, "api:reporting": False, "api:aggregator": False,
+        "live:aggregator": False,
     }  # fmt: skip
 
 

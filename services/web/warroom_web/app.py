@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from warroom_shared.logging import configure_logging
+from warroom_shared.metrics import Metrics
 from warroom_shared.security.principal import AccessRole
 from warroom_shared.service import service_app
 from warroom_shared.sse import streams_end_on_exit_signal
@@ -41,7 +42,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upstream = Upstream(settings, transport)
-        hub = live.Hub()
+        metrics: Metrics = app.state.metrics
+        hub = live.Hub(metrics.gauge("warroom_web_live_viewers", "Browsers following /live"))
         app.state.upstream, app.state.hub = upstream, hub
         loops = {}
         token = _live_token(settings)
@@ -50,7 +52,8 @@ def create_app(
             loops["live"] = asyncio.create_task(hub.run(upstream.client, url, token))
         app.state.readiness.watch(
             None, None, loops=loops,
-            checks={f"api:{name}": _alive(upstream, name) for name in upstream.urls},
+            checks={**{f"api:{name}": _alive(upstream, name) for name in upstream.urls},
+                    "live:aggregator": _connected(hub)},
         )  # fmt: skip
         with streams_end_on_exit_signal(hub.close):
             try:
@@ -84,6 +87,15 @@ def _live_token(settings: WebSettings) -> Callable[[], str] | None:
     if keys is None:
         return None
     return lambda: keys.mint(AccessRole.MONITOR, subject="web-live", ttl=dt.timedelta(hours=1))
+
+
+def _connected(hub: live.Hub) -> Callable[[], Awaitable[bool]]:
+    """The one upstream subscription of the replica is open."""
+
+    async def check() -> bool:
+        return hub.connected.is_set()
+
+    return check
 
 
 def _alive(upstream: Upstream, name: ServiceName) -> Callable[[], Awaitable[bool]]:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+from prometheus_client import Gauge
 
 from warroom_shared.fiscal import BANGKOK
 from warroom_web.i18n import number
@@ -49,7 +50,8 @@ class Viewer:
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, viewers: Gauge | None = None) -> None:
+        self._gauge = viewers
         self._viewers: dict[Key, set[Viewer]] = {}
         self._latest: dict[Key, dict[str, Any]] = {}
         self.connected = asyncio.Event()
@@ -64,9 +66,13 @@ class Hub:
     def watch(self, key: Key) -> Iterator[Viewer]:
         viewer = Viewer()
         self._viewers.setdefault(key, set()).add(viewer)
+        if self._gauge is not None:
+            self._gauge.inc()
         try:
             yield viewer
         finally:
+            if self._gauge is not None:
+                self._gauge.dec()
             watchers = self._viewers[key]
             watchers.discard(viewer)
             if not watchers:
@@ -95,8 +101,7 @@ class Hub:
         delay = 0.5
         while not self.closed.is_set():
             try:
-                async for figures in _events(client, url, token()):
-                    self.connected.set()
+                async for figures in _events(client, url, token(), self.connected):
                     delay = 0.5
                     self.publish(figures)
             except (httpx.HTTPError, ValueError, KeyError) as exc:
@@ -107,8 +112,10 @@ class Hub:
             delay = min(delay * 2, 10.0)
 
 
-async def _events(client: httpx.AsyncClient, url: str, token: str) -> AsyncIterator[dict[str, Any]]:
-    """The `totals` events of one connection to `/v1/stream`."""
+async def _events(
+    client: httpx.AsyncClient, url: str, token: str, opened: asyncio.Event
+) -> AsyncIterator[dict[str, Any]]:
+    """The `totals` events of one connection to `/v1/stream`; `opened` is set once it is open."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
     timeout = httpx.Timeout(10.0, read=60.0)  # its heartbeat comes every 15 s
     async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
@@ -116,6 +123,7 @@ async def _events(client: httpx.AsyncClient, url: str, token: str) -> AsyncItera
             raise httpx.HTTPStatusError(
                 f"{response.status_code}", request=response.request, response=response
             )
+        opened.set()
         event, data = "", []
         async for line in response.aiter_lines():
             if line.startswith("event:"):

@@ -44,9 +44,12 @@ BREAKDOWNS = ("stage", "dimension", "programme", "month")
 
 
 async def read_area(
-    upstream: Upstream, token: str | None, scope: Scope, code: str | None, fy: int, q: int
-) -> Area:
-    """Every section of the page; `Refused` if the aggregator refuses the area itself."""
+    upstream: Upstream, token: str | None, scope: Scope, code: str | None, fy: int, q: int,
+    completeness: bool = True,
+) -> Area:  # fmt: skip
+    """Every section of the page; `Refused` if the aggregator refuses the area itself. Without
+    `completeness` (a district officer may not read it: their own is a yes or no, read from
+    their totals) the quarter's deadline instead."""
     period = {"scope": scope, "code": code, "fiscal_year": fy, "quarter": q}
     calls: dict[str, Any] = {"totals": upstream.get("aggregator", "/v1/totals", token, **period)}
     if token is not None:  # the rest needs a signed-in user (the headline may be public)
@@ -57,19 +60,20 @@ async def read_area(
             calls["places"] = upstream.get(
                 "aggregator", "/v1/totals/breakdown", token, by=places, **period
             )
-        # A district's page finds its status among all the caller may see (a district
-        # officer's: their district alone; the API holds them to it).
-        calls["completeness"] = upstream.get(
-            "aggregator", "/v1/completeness", token, fiscal_year=fy, quarter=q,
-            province=code if scope == "province" else None,
-        )  # fmt: skip
+        if completeness:  # a district's page finds its status among all the caller may see
+            calls["completeness"] = upstream.get(
+                "aggregator", "/v1/completeness", token, fiscal_year=fy, quarter=q,
+                province=code if scope == "province" else None,
+            )  # fmt: skip
+        else:
+            calls["deadlines"] = upstream.get("aggregator", "/v1/deadlines", token, fiscal_year=fy)
     answers = await asyncio.gather(*calls.values(), return_exceptions=True)
     sections = {}
     for name, answer in zip(calls, answers, strict=True):
         if isinstance(answer, Refused):
             if name == "totals":
                 raise answer
-            sections[name] = Section(unavailable="aggregator")
+            continue  # not for this user: the page leaves the section out
         elif isinstance(answer, Unavailable):
             sections[name] = Section(unavailable=answer.service)
         elif isinstance(answer, BaseException):
