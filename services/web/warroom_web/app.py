@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -33,15 +32,13 @@ CSP = (
 FORMS = (8 * 1024, ("application/x-www-form-urlencoded",))  # the sign-in's forms: no JSON
 
 
-def create_app(
-    settings: WebSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
-) -> FastAPI:
+def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
     configure_logging(settings.log_level, "web")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upstream = Upstream(settings, transport)
+        upstream = Upstream(settings)
         metrics: Metrics = app.state.metrics
         hub = live.Hub(metrics.gauge("warroom_web_live_viewers", "Browsers following /live"))
         app.state.upstream, app.state.hub = upstream, hub

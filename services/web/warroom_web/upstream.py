@@ -35,14 +35,14 @@ class Refused(Exception):
 
 
 class Upstream:
-    def __init__(self, settings: WebSettings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(self, settings: WebSettings) -> None:
         self.urls: dict[ServiceName, str] = {
             "registry": settings.registry_url.rstrip("/"),
             "reporting": settings.reporting_url.rstrip("/"),
             "aggregator": settings.aggregator_url.rstrip("/"),
         }
         self.client = httpx.AsyncClient(
-            timeout=settings.upstream_timeout, transport=transport,
+            timeout=settings.upstream_timeout,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )  # fmt: skip
 
