@@ -9,11 +9,17 @@ PACKAGES := -e shared -e services/registry -e services/reporting -e services/agg
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml cli/pyproject.toml
-	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
+$(VENV)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml cli/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt $(PACKAGES) -r requirements-dev.txt
 	touch $@
+
+# Debian's python3 makes a venv only with its python3-venv package; without it, virtualenv
+# (installed beside the venv, not into the externally managed system Python) makes one.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV) $(VENV).tools \
+	    && $(PYTHON) -m pip install --quiet --target $(VENV).tools 'virtualenv>=20.26,<22' \
+	    && PYTHONPATH=$(VENV).tools $(PYTHON) -m virtualenv --quiet $(VENV) && rm -rf $(VENV).tools; }
 
 run: install
 	$(BIN)/warroom up
@@ -37,4 +43,4 @@ asyncapi: install  # docs/asyncapi.json from the event models (the suite fails w
 	$(BIN)/warroom asyncapi --output docs/asyncapi.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV).tools .pytest_cache .mypy_cache .ruff_cache
