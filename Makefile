@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e services/registry -e services/reporting -e services/aggregator -e cli
 
-.PHONY: install run test lint format bench asyncapi clean
+.PHONY: install system-packages run test lint format bench asyncapi clean
 
 install: $(VENV)/.installed
 
@@ -24,8 +24,18 @@ $(BIN)/python:
 run: install
 	$(BIN)/warroom up
 
-test: install
+test: install system-packages
 	$(BIN)/python -m pytest
+
+# Debian packages the tests use (the README's recipes run curl and jq), installed when missing.
+SYSTEM_PACKAGES := curl jq
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	    echo "installing Debian packages: $$missing"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
