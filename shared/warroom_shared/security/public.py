@@ -15,15 +15,15 @@ from warroom_shared.security.access import Public, RateLimit, address_key, rule_
 
 
 def public_paths(app: FastAPI, routers: Iterable[APIRouter]) -> frozenset[str]:
-    """The paths of the routers' `PUBLIC` routes and of FastAPI's own documentation."""
-    docs = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    """The paths of the routers' `PUBLIC` routes (the documentation's included) and of the
+    OpenAPI document FastAPI serves."""
     routes = [
         route.path
         for router in routers
         for route in router.routes
         if isinstance(route, APIRoute) and isinstance(rule_of(route), Public)
     ]
-    return frozenset(path for path in (*docs, *routes) if path)
+    return frozenset(path for path in (app.openapi_url, *routes) if path)
 
 
 class PublicRateLimitMiddleware:
