@@ -23,8 +23,10 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "warroom_request_id", default=None
 )
 
-# uvicorn's loggers have handlers of their own (plain text) unless routed to ours.
-SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# uvicorn's loggers have handlers of their own (plain text) unless routed to ours. Its access log
+# is off: `warroom.access` (`metrics`) logs each request, probes and scrapes excepted.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
+SERVER_ACCESS_LOGGER = "uvicorn.access"
 # ANSI escape sequences (colours, cursor moves), and any stray escape character left over.
 ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])?")
 
@@ -68,7 +70,7 @@ def configure_logging(level: str = "INFO", service: str = "warroom") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in SERVER_LOGGERS:
+    for name in (*SERVER_LOGGERS, SERVER_ACCESS_LOGGER):
         server_logger = logging.getLogger(name)
         server_logger.handlers[:] = []
-        server_logger.propagate = True
+        server_logger.propagate = name != SERVER_ACCESS_LOGGER

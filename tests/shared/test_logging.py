@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.utils.apps import live_server
-from warroom_shared.logging import SERVER_LOGGERS, configure_logging
+from warroom_shared.logging import SERVER_ACCESS_LOGGER, SERVER_LOGGERS, configure_logging
 from warroom_shared.service import service_app
 from warroom_shared.settings import WarroomSettings
 
@@ -26,7 +26,7 @@ def json_logs() -> Iterator[io.StringIO]:
     were afterwards."""
     root = logging.getLogger()
     kept = (root.handlers[:], root.level)
-    servers = {name: logging.getLogger(name) for name in SERVER_LOGGERS}
+    servers = {name: logging.getLogger(name) for name in (*SERVER_LOGGERS, SERVER_ACCESS_LOGGER)}
     kept_servers = {name: (log.handlers[:], log.propagate) for name, log in servers.items()}
     configure_logging("INFO", "test")
     written = io.StringIO()
@@ -51,18 +51,24 @@ async def _nothing_to_open(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-async def test_uvicorn_log_lines_carry_no_colour_codes(
+async def test_uvicorn_log_lines_carry_no_colour_codes_and_no_access_line_of_its_own(
     json_logs: io.StringIO,
 ) -> None:
     app = service_app("logs", "", _nothing_to_open, WarroomSettings(), [])
     async with live_server(app) as url, httpx.AsyncClient() as client:
         assert (await client.get(f"{url}/healthz")).status_code == 200
+        assert (await client.get(f"{url}/docs")).status_code == 200
 
     written = lines(json_logs)
     messages = [data["message"] for _, data in written]
     assert any(m.startswith("Started server process [") for m in messages)
     assert any(m.startswith(f"Uvicorn running on {url}") for m in messages)
     assert any(m.startswith("Finished server process [") for m in messages)
+    # One access line a request, the platform's own; none for probes (uvicorn's is off).
+    access = [
+        (data["logger"], data.get("route")) for _, data in written if "access" in data["logger"]
+    ]
+    assert access == [("warroom.access", "/docs")]
     for raw, data in written:
         assert "\x1b" not in raw
         assert "\\u001b" not in raw
