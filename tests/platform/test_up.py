@@ -149,6 +149,32 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         stop(up)
 
 
+BANNER, BANNER_END = "CAST War Room is up:", "Press Ctrl-C to stop.\n"
+
+
+def test_up_prints_its_banner_last_once_every_service_is_ready(running: Up) -> None:
+    wait_until("the banner is printed", lambda: BANNER_END in running.output(), running)
+    output = running.output()
+    before, banner = output.split(BANNER)
+
+    for service in SERVICES:  # uvicorn's last start-up line, once its app has started
+        assert f"Uvicorn running on http://127.0.0.1:{running.port(service)} " in before
+    assert before.count("Application startup complete.") == len(SERVICES)
+    assert banner.endswith(BANNER_END + "\n")  # nothing printed after it
+    for service in SERVICES:
+        assert f"http://127.0.0.1:{running.port(service)}/docs" in banner
+
+
+def test_up_starts_postgres_without_a_connection_refused(running: Up) -> None:
+    """Nothing connects as a role that does not exist (a probe without `-U` would, as the
+    operating system's user), nor is refused otherwise."""
+    log = Path(running.env["WARROOM_DATA_DIR"]) / "postgres" / "server.log"
+    text = log.read_text()
+
+    assert "database system is ready to accept connections" in text
+    assert "FATAL" not in text
+
+
 def test_up_refuses_a_second_up_on_the_same_data_folder(running: Up) -> None:
     second = subprocess.run(
         [WARROOM, "up"], env=running.env, capture_output=True, text=True, timeout=60
