@@ -90,6 +90,7 @@ class Completeness(BaseModel):
     fiscal_year: int
     quarter: int
     province: str | None
+    district: str | None
     due_on: dt.date
     days_left: int = Field(description="days until the deadline, Asia/Bangkok; negative after")
     districts: int = Field(description="the programme's districts in the area")

@@ -30,10 +30,12 @@ router = APIRouter(prefix="/v1/totals", tags=["totals"])
 async def headline_viewer(
     principal: Annotated[Principal | None, Depends(AllowAnonymous(*EVERYONE))],
     state: StateDep,
-    scope: Scope = "national",
+    scope: Scope | None = None,
 ) -> Principal | None:
-    """The caller; none for the national headline where the operator made it public."""
-    if principal is None and not (state.settings.public_national_totals and scope == "national"):
+    """The caller; none for the national headline (scope national or left out) where the
+    operator made it public."""
+    headline = scope in (None, "national")
+    if principal is None and not (state.settings.public_national_totals and headline):
         raise unauthenticated()
     return principal
 
@@ -48,10 +50,12 @@ def _in_area(principal: Principal, f: TotalsFilter) -> None:
 
 @router.get("")
 async def get_totals(
-    principal: MaybeViewer, f: FilterDep, conn: ConnDep, state: StateDep
+    principal: MaybeViewer, asked: FilterDep, conn: ConnDep, state: StateDep
 ) -> Totals:
-    """Reports, participants per sector and households of a scope; left-out filters mean all.
-    The national headline needs no token where the operator made it public."""
+    """Reports, participants per sector and households of a scope (left out: the caller's own
+    area, which the answer's scope and code name); left-out filters mean all. The national
+    headline needs no token where the operator made it public."""
+    f = asked.for_caller(principal)
     if principal is not None:
         _in_area(principal, f)
     figures = FigureSet.from_row(await queries.totals(conn, f))
@@ -61,10 +65,12 @@ async def get_totals(
 
 @router.get("/breakdown")
 async def get_breakdown(
-    principal: Viewer, by: BreakdownBy, f: FilterDep, conn: ConnDep, state: StateDep
+    principal: Viewer, by: BreakdownBy, asked: FilterDep, conn: ConnDep, state: StateDep
 ) -> Breakdown:
     """The same figures per province, district, quarter, month, programme, dimension, stage
-    (the funnel, in its order) or sector."""
+    (the funnel, in its order) or sector; with no scope, of the caller's own area (the
+    nation's provinces for by=province, a province's districts for by=district)."""
+    f = asked.for_caller(principal, by)
     _in_area(principal, f)
     _check_breakdown(by, f)
     if by == "sector":
