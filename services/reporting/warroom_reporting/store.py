@@ -259,7 +259,8 @@ async def get(conn: asyncpg.Connection, report_id: uuid.UUID) -> Report | None:
     return None if row is None else Report.model_validate(dict(row))
 
 
-async def _locked(conn: asyncpg.Connection, report_id: uuid.UUID, version: int | None) -> Report:
+async def _locked(conn: asyncpg.Connection, report_id: uuid.UUID) -> Report:
+    """The report, locked until the transaction ends; 404 without it, 409 once retracted."""
     row = await conn.fetchrow(
         f"SELECT {', '.join(REPORT_COLUMNS)} FROM reports WHERE report_id = $1 FOR UPDATE",
         report_id,
@@ -269,13 +270,17 @@ async def _locked(conn: asyncpg.Connection, report_id: uuid.UUID, version: int |
     current = Report.model_validate(dict(row))
     if current.status == "retracted":
         raise Problem(409, "report_retracted", "The report was retracted; it cannot change.")
+    return current
+
+
+def _require_version(current: Report, version: int | None) -> None:
+    """412 when the caller's If-Match (`version`) is not the report's version now."""
     if version is not None and version != current.version:
         raise Problem(
             412, "stale_version",
             f"The report changed since you read it (now version {current.version}).",
             headers={"ETag": etag(current.version)},
         )  # fmt: skip
-    return current
 
 
 def _changes(old: Report, new: ReportContent) -> dict[str, dict[str, Any]]:
@@ -288,15 +293,22 @@ async def amend(
     conn: asyncpg.Connection, report_id: uuid.UUID, version: int, content: ReportContent,
     province_code: str, account: str,
 ) -> Report:  # fmt: skip
+    """A new version with `content`, its history entry and its event; or, when `content` is the
+    report's as it stands, the report unchanged (no version, entry or event), whatever version
+    If-Match named: the change asked for is already made (RFC 9110, 13.1.1), as when a client
+    sends an amendment again after losing the answer to the first."""
     async with conn.transaction():
-        old = await _locked(conn, report_id, version)
+        old = await _locked(conn, report_id)
+        changes = _changes(old, content)
+        if not changes:
+            return old
+        _require_version(old, version)
         sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(CONTENT_COLUMNS, start=2))
         await conn.execute(
             f"UPDATE reports SET {sets}, version = version + 1, updated_at = now() "
             "WHERE report_id = $1",
             report_id, *content_row(content, province_code),
         )  # fmt: skip
-        changes = _changes(old, content)
         await _audit(conn, old, "amended", (content.reported_by, account), changes, content)
         received_on = received_day(old.received_at)
         event = ReportAmended(
@@ -316,7 +328,8 @@ async def retract(
     account: str,
 ) -> Report:  # fmt: skip
     async with conn.transaction():
-        old = await _locked(conn, report_id, version)
+        old = await _locked(conn, report_id)
+        _require_version(old, version)
         await conn.execute(
             "UPDATE reports SET status = 'retracted', version = version + 1, updated_at = now() "
             "WHERE report_id = $1",

@@ -100,7 +100,8 @@ async def amend_report(
     response: Response,
     if_match: IfMatch = None,
 ) -> Report:
-    """Amend a report (a new version); a stale If-Match answers 412."""
+    """Amend a report (a new version); a stale If-Match answers 412. Content identical to the
+    report's now answers it as it stands, with no new version or event (If-Match stale or not)."""
     version = _version(if_match, required=True)
     assert version is not None
     await _report_in_area(conn, principal, report_id)
