@@ -11,6 +11,7 @@ import geothai
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from warroom_cli.errors import Failure
 from warroom_shared.security.principal import AREA_DIGITS, AccessRole
 from warroom_shared.security.tokens import DevKeys
 
@@ -39,8 +40,10 @@ def bearer(token: str | None) -> dict[str, str]:
     if token is None:
         keys = DevKeys(DataDirSettings().data_dir / "auth")
         if not keys.private_path.exists():
-            typer.echo("Give a token: --token or $WARROOM_TOKEN.", err=True)
-            raise typer.Exit(2)
+            raise Failure(
+                f"give a token: --token or $WARROOM_TOKEN (no key of the embedded platform in "
+                f"{keys.private_path.parent})"
+            )
         token = keys.mint(AccessRole.ADMIN, subject="warroom-cli", ttl=dt.timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}
 
