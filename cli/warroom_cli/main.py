@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from warroom_cli import aggregator, auth, platform, reporting, tail
+from warroom_cli import aggregator, auth, demo, platform, reporting, tail
 from warroom_cli.errors import ExplainingGroup
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, cls=ExplainingGroup)
@@ -41,6 +41,7 @@ app.command("import")(reporting.import_file)
 app.add_typer(aggregator.app, name="aggregator")
 app.command()(aggregator.reconcile)
 app.command()(tail.tail)
+app.command()(demo.demo)
 
 
 @app.command()
