@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e services/registry -e services/reporting -e services/aggregator -e cli
 
-.PHONY: install system-packages run test lint format bench asyncapi clean
+.PHONY: install system-packages run demo test lint format bench asyncapi clean
 
 install: $(VENV)/.installed
 
@@ -23,6 +23,9 @@ $(BIN)/python:
 
 run: install
 	$(BIN)/warroom up
+
+demo: install  # a realistic data set loaded into the running platform (`make run`)
+	$(BIN)/warroom demo
 
 test: install system-packages
 	$(BIN)/python -m pytest
