@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import nats.errors
 import pytest
 
 import warroom_aggregator.prepare
@@ -14,6 +15,7 @@ import warroom_registry.prepare
 import warroom_reporting.prepare
 from tests.cli.helpers import failure_line, run
 from warroom_aggregator.settings import AggregatorSettings
+from warroom_cli import errors, servers
 from warroom_cli.embedded import EmbeddedNats, free_port
 from warroom_cli.platform import NATS_PASSWORDS, PlatformSettings, embedded_nats
 from warroom_registry.settings import RegistrySettings
@@ -124,6 +126,27 @@ async def test_rebuild_on_the_embedded_default_connects_as_the_aggregator_user(
     line = failure_line(run("tail", "--count", "1", env=env, timeout=30))
     assert line.startswith("warroom tail: NATS at nats://monitor:***@127.0.0.1:")
     assert line.endswith("(user monitor) refused the user and password (Authorization Violation)")
+    # and `warroom relay` connects as the `reporting` user
+    (tmp_path / NATS_PASSWORDS).write_text('{"reporting": "not-the-password"}')
+    line = failure_line(run("relay", env=env, timeout=30))
+    assert line.startswith("warroom relay: NATS at nats://reporting:***@127.0.0.1:")
+
+
+async def test_a_request_nats_does_not_permit_is_named_in_its_timeout(
+    secured_nats: tuple[EmbeddedNats, dict[str, str]],
+) -> None:
+    """nats-py only times out a refused request; the server's reason comes with it."""
+    _, urls = secured_nats
+    nc = await servers.connect_nats(urls["monitor"], "test")
+    try:
+        with pytest.raises(nats.errors.TimeoutError) as refused:
+            await nc.jetstream(timeout=1).stream_info("KV_warroom_districts")
+    finally:
+        await nc.close()
+    assert str(errors.nats_failure(refused.value)) == (
+        "NATS did not answer a request in time: permissions violation for publish to "
+        '"$js.api.stream.info.kv_warroom_districts"'
+    )
 
 
 def test_relay_with_nothing_listening_says_so(tmp_path: Path) -> None:
