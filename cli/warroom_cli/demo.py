@@ -24,8 +24,9 @@ import typer
 from warroom_cli import demo_data
 from warroom_cli.auth import DataDirSettings, TokenOption, bearer
 from warroom_cli.demo_data import Cast, Place
+from warroom_cli.errors import Failure, http_failure
 from warroom_cli.platform import PlatformSettings
-from warroom_cli.reporting import RETRIES, _retry_after, post_chunk
+from warroom_cli.reporting import RETRIES, _retry_after, post_chunk, refusal
 from warroom_shared.fiscal import FiscalPeriod, current_period, today_bangkok
 from warroom_shared.security.principal import AccessRole
 from warroom_shared.security.tokens import DevKeys
@@ -34,10 +35,8 @@ REGISTRY_PARALLEL = 16  # districts set up at once
 CHUNK = 5_000  # reports a bulk request
 CHUNKS_PARALLEL = 2
 DESIGNATION_WAIT = 30.0  # seconds a Sustainable Village report waits for its village to be known
-
-
-class Failed(Exception):
-    """What went wrong, in one line."""
+ROLES = "admin"  # a given token's: a district officer's may write only its own district
+SOME_REFUSED = 1  # the exit code when the services refused some of the data
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,8 @@ class Api:
     def call(
         self, method: str, path: str, expect: tuple[int, ...] = (200,), **kw: Any
     ) -> httpx.Response:
-        """The answer, once it is not 429 or 503 (sent again after its Retry-After); a
-        status not expected is a failure naming the service and the request."""
+        """The answer, once it is not 429 or 503 (sent again after its Retry-After); another
+        status than those expected fails in one line naming the service and the request."""
         try:
             r = self.client.request(method, path, **kw)
             for _ in range(RETRIES):
@@ -59,25 +58,11 @@ class Api:
                     break
                 time.sleep(_retry_after(r))
                 r = self.client.request(method, path, **kw)
-        except httpx.TransportError as exc:
-            raise unreachable(self, exc) from None
-        if r.status_code not in expect:
-            raise Failed(f"the {self.name} answered {r.status_code} to {method} {path}: {_why(r)}")
+            if r.status_code not in expect:
+                raise httpx.HTTPStatusError("unexpected", request=r.request, response=r)
+        except httpx.HTTPError as exc:
+            raise http_failure(exc, f"the {self.name}", ROLES) from None
         return r
-
-
-def unreachable(api: Api, exc: httpx.TransportError) -> Failed:
-    return Failed(
-        f"cannot reach the {api.name} at {api.client.base_url} ({type(exc).__name__}): "
-        "is the platform running? Start it with `make run`."
-    )
-
-
-def _why(r: httpx.Response) -> str:
-    try:
-        return str(r.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return r.text[:200]
 
 
 def demo(
@@ -109,18 +94,14 @@ def demo(
     urls = _urls(registry_url, reporting_url, aggregator_url)
     admin = bearer(token)
     officer = _officers(token, admin)
-    try:
-        with (
-            _client(urls[0], admin) as registry,
-            _client(urls[1], admin) as reporting,
-            _client(urls[2], admin) as aggregator,
-        ):
-            lines = load(Api("registry", registry), Api("reporting service", reporting),
-                         Api("aggregator", aggregator), officer, reports, seed,
-                         districts)  # fmt: skip
-    except Failed as failure:
-        typer.echo(f"warroom demo: {failure}", err=True)
-        raise typer.Exit(1) from None
+    with (
+        _client(urls[0], admin) as registry,
+        _client(urls[1], admin) as reporting,
+        _client(urls[2], admin) as aggregator,
+    ):
+        lines = load(Api("registry", registry), Api("reporting service", reporting),
+                     Api("aggregator", aggregator), officer, reports, seed,
+                     districts)  # fmt: skip
     for line in lines:
         typer.echo(line)
     typer.echo(f"loaded in {time.monotonic() - started:.1f} s")
@@ -199,7 +180,7 @@ def _places(
     subdistricts."""
     districts = registry.call("GET", "/v1/districts", params={"in_programme": "true"}).json()
     if not districts:
-        raise Failed("the registry lists no district in the programme")
+        raise Failure("the registry lists no district in the programme")
     if limit is not None and limit < len(districts):
         districts = demo_data.drawn(seed, districts, limit)
 
@@ -313,11 +294,13 @@ def _post(reporting: Api, lines: list[bytes]) -> Counter[str]:
                     (waiting if types == {"not_designated"} else refused).append((line, result))
         if refused:
             line, result = refused[0]
-            raise Failed(f"the reporting service refused {len(refused)} reports, the first "
-                         f"({json.loads(line)['report_id']}): {result}")  # fmt: skip
+            first = f"{json.loads(line)['report_id']}: {refusal(result)}"
+            raise Failure(f"the reporting service refused {len(refused)} reports, the first "
+                          f"{first}", SOME_REFUSED)  # fmt: skip
         if waiting and time.monotonic() > deadline:
-            raise Failed(f"{len(waiting)} Sustainable Village reports name villages the "
-                         "reporting service does not know as designated")  # fmt: skip
+            unknown = f"{len(waiting)} Sustainable Village reports name villages"
+            raise Failure(f"{unknown} the reporting service does not know as designated",
+                          SOME_REFUSED)  # fmt: skip
         lines = [line for line, _ in waiting]
         if lines:
             time.sleep(0.5)
@@ -330,12 +313,9 @@ def _answers(reporting: Api, lines: list[bytes]) -> Iterator[tuple[list[bytes], 
     def send(chunk: list[bytes]) -> tuple[list[bytes], dict[str, Any]]:
         try:
             r = post_chunk(reporting.client, b"\n".join(chunk))
-        except httpx.TransportError as exc:
-            raise unreachable(reporting, exc) from None
-        if r.status_code != 200:
-            raise Failed(
-                f"the reporting service answered {r.status_code} to a bulk post: {_why(r)}"
-            )
+            r.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise http_failure(exc, f"the {reporting.name}", ROLES) from None
         return chunk, r.json()
 
     with ThreadPoolExecutor(CHUNKS_PARALLEL) as pool:
