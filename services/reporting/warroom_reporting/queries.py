@@ -209,8 +209,7 @@ class Exports:
     def slot(self) -> Iterator[None]:
         if self.running >= self.limit:
             raise Problem(
-                503, "too_many_exports",
-                f"{self.limit} exports are running on this server; try again shortly.",
+                503, "too_many_exports", limit=self.limit,
                 headers={"Retry-After": str(self.RETRY_AFTER)},
             )  # fmt: skip
         self.running += 1

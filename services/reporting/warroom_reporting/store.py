@@ -25,6 +25,7 @@ from warroom_shared import outbox
 from warroom_shared.events import Envelope, ReportAmended, ReportRetracted, ReportSubmitted
 from warroom_shared.fiscal import fiscal_period
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 
 CONTENT_COLUMNS = (
     "programme", "province_code", "district_code", "subdistrict_code", "village_no",
@@ -147,14 +148,15 @@ def prepare(submission: Submission) -> Prepared:
 
 def unstorable(exc: Exception) -> Problem:
     """The answer to a report whose values the database refused (`UNSTORABLE`)."""
-    return Problem(
-        422, "invalid_fields", "The report holds a value that cannot be stored.",
-        fields=[unstorable_field(exc)],
-    )  # fmt: skip
+    return Problem(422, "invalid_fields", Message("unstorable"), fields=[unstorable_field(exc)])
 
 
 def unstorable_field(exc: Exception) -> dict[str, Any]:
-    return {"field": "body", "message": f"cannot be stored: {exc}", "type": "unstorable"}
+    return {
+        "field": "body",
+        "message": Message("unstorable_value", reason=exc),
+        "type": "unstorable",
+    }
 
 
 def submitted_envelope(report: ReportIn, province_code: str, received_on: dt.date) -> Envelope:
@@ -227,10 +229,7 @@ async def answers(
         original = earlier.get(rid)
         same_hash = original["submitted_hash"] if original else first[rid].content_hash()
         if same_hash != report.content_hash():
-            outcomes.append(Problem(
-                409, "report_id_conflict",
-                f"Report {rid} was already submitted with different content.",
-            ))  # fmt: skip
+            outcomes.append(Problem(409, "report_id_conflict", report_id=rid))
         else:
             outcomes.append((original["received_at"] if original else created[rid], False))
     return outcomes
@@ -266,10 +265,10 @@ async def _locked(conn: asyncpg.Connection, report_id: uuid.UUID) -> Report:
         report_id,
     )
     if row is None:
-        raise Problem(404, "report_not_found", f"No report {report_id}.")
+        raise Problem(404, "report_not_found", report_id=report_id)
     current = Report.model_validate(dict(row))
     if current.status == "retracted":
-        raise Problem(409, "report_retracted", "The report was retracted; it cannot change.")
+        raise Problem(409, "report_retracted")
     return current
 
 
@@ -277,10 +276,8 @@ def _require_version(current: Report, version: int | None) -> None:
     """412 when the caller's If-Match (`version`) is not the report's version now."""
     if version is not None and version != current.version:
         raise Problem(
-            412, "stale_version",
-            f"The report changed since you read it (now version {current.version}).",
-            headers={"ETag": etag(current.version)},
-        )  # fmt: skip
+            412, "stale_version", version=current.version, headers={"ETag": etag(current.version)}
+        )
 
 
 def _changes(old: Report, new: ReportContent) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from warroom_shared.http import Problem, problem_response
+from warroom_shared.http import Problem, language_of
 from warroom_shared.security.access import Public, RateLimit, address_key, rule_of
 
 
@@ -38,9 +38,6 @@ class PublicRateLimitMiddleware:
             try:
                 await self.rate_limit.check(address_key(client[0] if client else None))
             except Problem as refused:
-                response = problem_response(
-                    refused.status, refused.code, refused.message, refused.headers
-                )
-                await response(scope, receive, send)
+                await refused.response(language_of(scope))(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -17,6 +17,7 @@ from warroom_aggregator.topology import NATIONAL_CODE
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.domain import Dimension, Programme, Stage
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 from warroom_shared.security.access import ADMIN, EVERYONE, MONITOR, Allow
 from warroom_shared.security.principal import Principal
 
@@ -46,10 +47,7 @@ async def ready_directory(state: StateDep) -> DistrictDirectory:
     """The district directory, or 503 until its first load from the registry's KV bucket
     (an empty bucket too: the registry has not published the directory yet)."""
     if not state.directory.ready.is_set() or not state.directory.districts:
-        raise Problem(
-            503, "directory_unavailable", "The district directory is loading; try again soon.",
-            headers={"Retry-After": "5"},
-        )  # fmt: skip
+        raise Problem(503, "directory_unavailable", headers={"Retry-After": "5"})
     return state.directory
 
 
@@ -99,14 +97,14 @@ async def totals_filter(
     district or province, the nation for everyone else); a code must match its scope and
     exist in the directory."""
     if stage is not None and dimension is not None:
-        raise invalid("stage", "stage and dimension cannot be combined: a stage is counted alone")
+        raise invalid("stage", Message("stage_with_dimension"))
     if scope is None and code is not None:
-        raise invalid("code", "a code needs its scope: scope=province or scope=district")
+        raise invalid("code", Message("code_needs_scope"))
     digits = CODE_DIGITS[scope or "national"]
     if digits is None and code is not None:
-        raise invalid("code", "national totals take no code")
+        raise invalid("code", Message("national_no_code"))
     if digits is not None and (code is None or len(code) != digits):
-        raise invalid("code", f"scope={scope} needs a {digits}-digit {scope} code")
+        raise invalid("code", Message("scope_needs_code", scope=scope, digits=digits))
     if scope is not None and code is not None:
         _must_exist(await ready_directory(state), scope, code)
     given = TotalsFilter(
@@ -119,7 +117,7 @@ async def totals_filter(
 def _must_exist(directory: DistrictDirectory, scope: str, code: str) -> None:
     known = directory.in_province(code) if scope == "province" else directory.get(code)
     if not known:
-        raise Problem(404, f"{scope}_not_found", f"No {scope} {code}.")
+        raise Problem(404, f"{scope}_not_found", code=code)
 
 
 FilterDep = Annotated[AskedFilter, Depends(totals_filter)]

@@ -28,6 +28,7 @@ from warroom_shared.directory import DistrictDirectory
 from warroom_shared.events import DirectoryDistrict
 from warroom_shared.fiscal import today_bangkok
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 from warroom_shared.security.access import area_filters
 from warroom_shared.security.principal import Principal
 
@@ -85,7 +86,7 @@ def _programme_districts(
         return directory.in_programme()
     districts = directory.in_province(province)
     if not districts:
-        raise Problem(404, "province_not_found", f"No province {province}.")
+        raise Problem(404, "province_not_found", code=province)
     return [d for d in districts if d.in_programme]
 
 
@@ -155,7 +156,7 @@ def _area(
     """The province or district asked for, else an officer's own area; a place outside the
     caller's area answers 403."""
     if province is not None and district is not None:
-        raise invalid("district", "name a province or a district, not both")
+        raise invalid("district", Message("province_or_district"))
     district, province = area_filters(principal, district, province)
     return (None, district) if district is not None else (province, None)
 
@@ -168,6 +169,6 @@ def _districts(
     if district is not None:
         found = directory.get(district)
         if found is None:
-            raise Problem(404, "district_not_found", f"No district {district}.")
+            raise Problem(404, "district_not_found", code=district)
         return [found] if found.in_programme else []
     return _programme_districts(directory, province)

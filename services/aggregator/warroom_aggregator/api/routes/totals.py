@@ -21,6 +21,7 @@ from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.store import FIGURE_COLUMNS
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.domain import Stage
+from warroom_shared.i18n import Message
 from warroom_shared.security.access import EVERYONE, AllowAnonymous, outside_area, unauthenticated
 from warroom_shared.security.principal import Principal
 
@@ -45,7 +46,7 @@ MaybeViewer = Annotated[Principal | None, Depends(headline_viewer)]
 
 def _in_area(principal: Principal, f: TotalsFilter) -> None:
     if not principal.covers(f.scope, f.code):
-        raise outside_area(f"The {f.scope} {f.code}" if f.scope != "national" else "The nation")
+        raise outside_area(f.scope, f.code)
 
 
 @router.get("")
@@ -87,15 +88,15 @@ async def get_breakdown(
 
 def _check_breakdown(by: BreakdownBy, f: TotalsFilter) -> None:
     if by == "province" and f.scope != "national":
-        raise invalid("by", "by=province needs scope=national")
+        raise invalid("by", Message("by_province_scope"))
     if by == "district" and f.scope == "district":
-        raise invalid("by", "by=district needs scope=national or scope=province")
+        raise invalid("by", Message("by_district_scope"))
     if by in ("dimension", "stage") and (f.dimension or f.stage):
-        raise invalid("by", f"by={by} takes neither a dimension nor a stage filter")
+        raise invalid("by", Message("by_takes_no_filter", by=by))
     if by == "month" and f.fiscal_year is None:
-        raise invalid("fiscal_year", "by=month needs a fiscal_year")
+        raise invalid("fiscal_year", Message("by_month_needs_year"))
     if by == "month" and (f.dimension or f.stage):
-        raise invalid("by", "by=month takes neither a dimension nor a stage filter")
+        raise invalid("by", Message("by_takes_no_filter", by="month"))
 
 
 def _keys(by: str, keys: set[str]) -> list[str]:

@@ -18,7 +18,8 @@ from warroom_reporting.models import Report
 from warroom_reporting.queries import Position
 from warroom_reporting.validation import require_ready
 from warroom_shared.domain import Programme, Sector, Stage
-from warroom_shared.http import Problem
+from warroom_shared.http import Problem, language_of
+from warroom_shared.i18n import localized
 from warroom_shared.security.access import ADMIN, MONITOR, NATIONAL_VIEWER, Allow
 from warroom_shared.security.principal import Principal
 
@@ -121,14 +122,15 @@ async def submit_reports_bulk(
     require_ready(directory)
     lines = (await request.body()).splitlines()
     if len(lines) > bulk.MAX_LINES:
-        raise Problem(413, "too_many_lines", f"Send at most {bulk.MAX_LINES} lines a request.")
+        raise Problem(413, "too_many_lines", max_lines=bulk.MAX_LINES)
     refused, valid = await bulk.parse(lines, directory, principal)
     stored = await bulk.store(pool, valid, directory, principal.subject) if valid else []
     results = sorted(refused + stored, key=lambda r: r.line)
     tally = Counter(r.status for r in results)
     return BulkAnswer(
         created=tally["created"], duplicate=tally["duplicate"], conflict=tally["conflict"],
-        refused=tally["refused"], results=[r.as_dict() for r in results],
+        refused=tally["refused"],
+        results=localized([r.as_dict() for r in results], language_of(request.scope)),
     )  # fmt: skip
 
 
