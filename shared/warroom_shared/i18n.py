@@ -162,6 +162,19 @@ CATALOGUE: dict[str, Text] = {
     ),
     "by_month_needs_year": Text("by=month ต้องระบุ fiscal_year", "by=month needs a fiscal_year"),
     "unknown_code": Text("ไม่พบอำเภอ {code}", "unknown district {code}"),
+    "unknown_province": Text("ไม่พบจังหวัด {code}", "unknown province {code}"),
+    "unknown_subdistrict": Text("ไม่พบตำบล {code}", "unknown subdistrict {code}"),
+    "not_a_district": Text(
+        "อำเภอ {district} ไม่อยู่ในจังหวัด {province}",
+        "{district} is not a district of province {province}",
+    ),
+    "not_in_province": Text(
+        "ตำบล {subdistrict} ไม่อยู่ในจังหวัด {province}",
+        "{subdistrict} is not in province {province}",
+    ),
+    "from_after_to": Text(
+        "วันเริ่ม from ({since}) อยู่หลังวันสิ้นสุด to ({until})", "from ({since}) is after to ({until})"
+    ),
     "not_a_subdistrict": Text(
         "ตำบล {subdistrict} ไม่อยู่ในอำเภอ {district}",
         "{subdistrict} is not a subdistrict of {district}",

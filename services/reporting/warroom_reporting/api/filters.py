@@ -15,6 +15,7 @@ from warroom_reporting.queries import NEWEST_FIRST, BadCursor, Order, Position, 
 from warroom_reporting.validation import require_ready
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.domain import Dimension, Programme, Stage
+from warroom_shared.i18n import Message
 from warroom_shared.security.access import area_filters
 from warroom_shared.security.principal import Principal
 
@@ -87,25 +88,33 @@ def _check_places(
         return
     require_ready(directory)
     if province is not None and not directory.in_province(province):
-        raise invalid("province", f"unknown province {province}")
+        raise invalid("province", Message("unknown_province", code=province))
     if district is not None:
         known = directory.get(district)
         if known is None:
-            raise invalid("district", f"unknown district {district}")
+            raise invalid("district", Message("unknown_code", code=district))
         if province is not None and known.province_code != province:
-            raise invalid("district", f"{district} is not a district of province {province}")
+            raise invalid(
+                "district", Message("not_a_district", district=district, province=province)
+            )
     if subdistrict is not None:
         if not directory.has_subdistrict(subdistrict[:4], subdistrict):
-            raise invalid("subdistrict", f"unknown subdistrict {subdistrict}")
+            raise invalid("subdistrict", Message("unknown_subdistrict", code=subdistrict))
         if district is not None and not subdistrict.startswith(district):
-            raise invalid("subdistrict", f"{subdistrict} is not a subdistrict of {district}")
+            raise invalid(
+                "subdistrict",
+                Message("not_a_subdistrict", subdistrict=subdistrict, district=district),
+            )
         if province is not None and not subdistrict.startswith(province):
-            raise invalid("subdistrict", f"{subdistrict} is not in province {province}")
+            raise invalid(
+                "subdistrict",
+                Message("not_in_province", subdistrict=subdistrict, province=province),
+            )
 
 
 def _check_days(since: dt.date | None, until: dt.date | None) -> None:
     if since is not None and until is not None and since > until:
-        raise invalid("from", f"from ({since}) is after to ({until})")
+        raise invalid("from", Message("from_after_to", since=since, until=until))
 
 
 FilterDep = Annotated[ReportFilter, Depends(report_filter)]
