@@ -131,11 +131,17 @@ async def test_import_names_each_refused_line_of_the_file_and_counts_past_twenty
     with serving("warroom_reporting.app:create_app", env) as url:
         async with httpx.AsyncClient(base_url=url, headers=bearer(), timeout=30) as client:
             await _directory_loaded(client)
-        done = run("import", str(sheet), "--url", url, "--chunk", "7", env=env)
+        done = run(
+            "import", str(sheet), "--url", url, "--chunk", "7", env={**env, "LANG": "C.UTF-8"}
+        )
+        thai = run("import", str(sheet), "--url", url, env={**env, "LANG": "th_TH.UTF-8"})
     assert done.returncode == 1, done.stderr
     assert "reports.csv: 28 reports: 2 created, 0 duplicate, 0 conflict, 26 refused" in done.stdout
     lines = done.stderr.splitlines()
-    assert lines[0].startswith("line 5: participants.people: ")  # then the message
+    # the message in the language of the user's locale
+    assert lines[0].startswith("line 5: participants.people: Input should be")
+    assert thai.stderr.startswith("line 5: participants.people: ")
+    assert "Input" not in thai.stderr.splitlines()[0]
     assert [line.split(":")[0] for line in lines[:20]] == [f"line {n}" for n in range(5, 25)]
     assert lines[20:] == ["… and 6 more"]
 
