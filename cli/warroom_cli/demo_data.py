@@ -18,6 +18,7 @@ from warroom_shared.fiscal import FiscalPeriod
 NAMESPACE = uuid.UUID("0b5d3c1e-6a43-4f7e-9a55-2f6c8d1e4b70")  # of the demo's report ids
 
 SILENT_SHARE = 0.03  # districts that never report (not yet)
+EXAMPLE_DISTRICT = "1201"  # the README's example (Mueang Nonthaburi): always reports on time
 LATE_SHARE = 0.02  # districts that report only after the deadline
 LATE_REPORTS_EACH = 3
 VILLAGE_SHARE = 0.4  # districts that designate a Sustainable Village in every subdistrict
@@ -173,7 +174,9 @@ def cast_of(seed: int, places: list[Place], limited: bool = False) -> Cast:
     ordered = sorted(places, key=lambda p: p.code)
     provinces = sorted({p.province_code for p in ordered})
     busy = {code: min(rng.paretovariate(1.3), 25.0) for code in provinces}
-    shuffled = rng.sample(ordered, len(ordered))
+    # the README's example district reports, so that its example officer token sees figures
+    candidates = [p for p in ordered if p.code != EXAMPLE_DISTRICT]
+    shuffled = rng.sample(candidates, len(candidates))
     silent = max(1, round(len(ordered) * SILENT_SHARE))
     late = max(1, round(len(ordered) * LATE_SHARE))
     held_back = {p.code for p in shuffled[: silent + late]}

@@ -21,6 +21,7 @@ from tests.utils.apps import Platform
 from tests.utils.auth import bearer
 from tests.utils.processes import service_env, service_process
 from warroom_aggregator.deadlines import quarter_end, quarter_start
+from warroom_cli.demo_data import EXAMPLE_DISTRICT, Place, cast_of
 from warroom_shared.fiscal import FiscalPeriod, current_period, today_bangkok
 
 WARROOM = str(Path(sys.executable).parent / "warroom")
@@ -116,3 +117,14 @@ async def test_demo_loads_once_and_gives_every_figure_something_real(
             assert "late" in await _statuses(aggregator, late_period)
             assert await _keys(aggregator, "programme", period) == {"cast", "sustainable_village"}
             assert await _keys(aggregator, "stage", period) == {"talk", "think", "act", "benefit"}
+
+
+def test_the_readme_example_district_always_reports_on_time() -> None:
+    """Whatever the seed, the README's officer token (district 1201) sees figures."""
+    places = [
+        Place(f"{p:02d}{d:02d}", f"{p:02d}", "", ()) for p in range(10, 97) for d in range(1, 11)
+    ]
+    for seed in range(40):
+        cast = cast_of(seed, places)
+        assert EXAMPLE_DISTRICT in {p.code for p in cast.on_time}
+        assert EXAMPLE_DISTRICT not in {p.code for p in cast.late}
