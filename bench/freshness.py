@@ -17,11 +17,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import geothai
+import httpx
 
 from bench import load
 from warroom_registry.geography import BANGKOK
 
-PERIOD = {"fiscal_year": 2568, "quarter": 2}  # of every report here: activity on 2025-02-14
+PERIOD: dict[str, str | int] = {
+    "fiscal_year": 2568,
+    "quarter": 2,
+}  # of every report here: activity on 2025-02-14
 
 
 def programme_districts() -> list[str]:
@@ -77,6 +81,19 @@ async def _stream(
         writer.close()
 
 
+async def _counted(aggregator: str, token: str, districts: list[str]) -> dict[str, int]:
+    """Each district's reports of the quarter before the run, from the totals API."""
+    counted: dict[str, int] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=aggregator, headers=headers, timeout=30) as client:
+        for province in sorted({code[:2] for code in districts}):
+            params = {"by": "district", "scope": "province", "code": province, **PERIOD}
+            answer = await client.get("/v1/totals/breakdown", params=params)
+            answer.raise_for_status()
+            counted |= {row["key"]: row["reports"] for row in answer.json()["rows"]}
+    return counted
+
+
 async def measure(
     reporting: str, aggregator: str, token: str, bodies: list[bytes], districts: list[str],
     rate: float, connections: int = 32,
@@ -86,8 +103,7 @@ async def measure(
     ready = asyncio.Event()
     reading = asyncio.create_task(_stream(aggregator, token, seen, ready))
     await ready.wait()
-    await asyncio.sleep(1.0)  # the stream's first round: the latest totals of every district
-    before = {code: max((n for n, _ in got), default=0) for code, got in seen.items()}
+    before = await _counted(aggregator, token, districts)
     parts = urlsplit(reporting)
     pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     for _ in range(connections):
