@@ -5,35 +5,40 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e services/registry -e services/reporting -e services/aggregator -e services/web -e cli
 
-.PHONY: install run test browser lint format bench asyncapi assets clean
-
-# The browser tests (tests/web) drive Debian's Chromium, with Thai fonts, headless.
-BROWSER_PACKAGES := chromium fonts-thai-tlwg jq curl
+.PHONY: install system-packages run demo test lint format bench asyncapi assets clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml cli/pyproject.toml
-	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
+$(VENV)/.installed: constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml cli/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt $(PACKAGES) -r requirements-dev.txt
 	touch $@
 
+# Debian's python3 makes a venv only with its python3-venv package; without it, virtualenv
+# (installed beside the venv, not into the externally managed system Python) makes one.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV) $(VENV).tools \
+	    && $(PYTHON) -m pip install --quiet --target $(VENV).tools 'virtualenv>=20.26,<22' \
+	    && PYTHONPATH=$(VENV).tools $(PYTHON) -m virtualenv --quiet $(VENV) && rm -rf $(VENV).tools; }
+
 run: install
 	$(BIN)/warroom up
 
-test: install browser
+demo: install  # a realistic data set loaded into the running platform (`make run`)
+	$(BIN)/warroom demo
+
+test: install system-packages
 	$(BIN)/python -m pytest
 
-browser:  # installs the Debian packages the browser tests need, when missing (as root)
-	@missing=$$(for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Debian packages the tests use (the README's recipes run curl and jq; the browser tests,
+# tests/web, drive Chromium headless with Thai fonts), installed when missing.
+SYSTEM_PACKAGES := curl jq chromium fonts-thai-tlwg
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing $$missing (apt-get)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "The browser tests need the Debian packages:" $$missing "- run: sudo apt-get install" $$missing >&2; \
-			exit 1; \
-		fi; \
+	    if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	    echo "installing Debian packages: $$missing"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 lint: install
@@ -55,4 +60,4 @@ assets: install  # the website's pinned browser files (services/web/warroom_web/
 	$(BIN)/python -m warroom_web.assets
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV).tools .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.reporting", "bench.aggregator", "bench.web")
+BENCHMARKS = ("bench.reporting", "bench.aggregator", "bench.quarter", "bench.web")
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

@@ -47,7 +47,7 @@ def request_bytes(
     return head.encode() + body
 
 
-async def _read_status(reader: asyncio.StreamReader) -> int:
+async def read_status(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
@@ -73,7 +73,7 @@ async def run(url: str, requests: list[bytes], concurrency: int, ok: set[int]) -
                 payload = queue.pop()
                 start = time.perf_counter()
                 writer.write(payload)
-                status = await _read_status(reader)
+                status = await read_status(reader)
                 latencies.append((time.perf_counter() - start) * 1000)
                 good += status in ok
         finally:

@@ -7,22 +7,36 @@ import time
 from typing import Annotated
 
 import httpx
-import nats
-import nats.errors
 import typer
 
 from warroom_aggregator import rebuild as rebuilding
 from warroom_aggregator import reconcile as reconciling
 from warroom_aggregator.settings import AggregatorSettings
+from warroom_cli import servers
 from warroom_cli.auth import TokenOption, bearer
+from warroom_cli.errors import ExplainingGroup, Failure, explain, http_failure
+from warroom_shared import nats_users
 
-app = typer.Typer(no_args_is_help=True, help="Operate the aggregator's totals.")
+app = typer.Typer(
+    no_args_is_help=True, help="Operate the aggregator's totals.", cls=ExplainingGroup
+)
+USER = nats_users.AGGREGATOR_USER.name  # the NATS user of both commands on the embedded default
+READERS = "admin or monitor"  # the roles the reporting service lets read its counts and outbox
+
+
+def settings() -> AggregatorSettings:
+    """The aggregator's settings, as the `aggregator` NATS user on the embedded default."""
+    return AggregatorSettings(nats_url=servers.nats_url(USER), database_url=servers.database_url())
 
 
 @app.command()
 def rebuild() -> None:
     """Replay the REPORTS stream into fresh totals (with stages, months, days received and
-    villages) and swap them in; queries keep answering; deadlines are kept."""
+    villages) and swap them in; queries keep answering; deadlines are kept.
+
+    Connects as $WARROOM_NATS_URL and $WARROOM_DATABASE_URL, else as the `aggregator` user of
+    the embedded platform. Exit 0: rebuilt; 2: could not run (a server unreachable or refusing)."""
+    config = settings()
     shown = 0
 
     async def progress(seq: int, target: int) -> None:
@@ -31,7 +45,12 @@ def rebuild() -> None:
             shown = seq
             typer.echo(f"replayed up to message {seq} of {target}")
 
-    counted = asyncio.run(rebuilding.rebuild(AggregatorSettings(), progress))
+    async def run() -> int:
+        await servers.check_database(config.database_url)
+        await servers.check_nats(config.nats_url, "warroom-aggregator-rebuild")
+        return await rebuilding.rebuild(config, progress)
+
+    counted = asyncio.run(run())
     typer.echo(f"totals rebuilt: {counted} events counted")
 
 
@@ -55,15 +74,22 @@ def reconcile(
     Waits (at most --wait seconds) until the reporting outbox is empty and the aggregator has
     counted every event, then compares twice; lists every difference: district, programme,
     figure (reports, households, a sector, stage:<stage>, month:<1-12>), and both values.
-    Exit 0: equal; 1: a real difference; 2: could not compare (a service unreachable); 3:
-    reports still in flight after --wait (differences may be lag)."""
-    settings = AggregatorSettings()
-    url = reporting_url or settings.reporting_url
+    Connects as $WARROOM_NATS_URL and $WARROOM_DATABASE_URL, else as the `aggregator` user of
+    the embedded platform; the token needs the role admin or monitor.
+
+    Exit 0: equal; 1: a real difference; 2: could not compare (a service unreachable, a token
+    refused); 3: reports still in flight after --wait (differences may be lag)."""
+    config = settings()
+    url = reporting_url or config.reporting_url
     try:
-        result = asyncio.run(_reconcile(settings, fiscal_year, quarter, url, wait, token))
-    except (httpx.HTTPError, nats.errors.Error, OSError) as exc:
-        typer.echo(f"could not compare: {type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        result = asyncio.run(_reconcile(config, fiscal_year, quarter, url, wait, token))
+    except Exception as exc:  # any failure means "could not compare": exit 2
+        reason = (
+            http_failure(exc, "the reporting service", READERS)
+            if isinstance(exc, httpx.HTTPError)
+            else explain(exc)
+        )
+        raise Failure(f"could not compare: {reason}") from exc
     period = f"FY{fiscal_year} Q{quarter}"
     if not result.settled:
         for difference in result.differences:
@@ -104,8 +130,8 @@ async def _reconcile(
             shown = time.monotonic()
             typer.echo(f"waiting for reports in flight: {backlog}")
 
-    servers = [part.strip() for part in settings.nats_url.split(",")]
-    nc = await nats.connect(servers, name="warroom-reconcile", max_reconnect_attempts=2)
+    await servers.check_database(settings.database_url)
+    nc = await servers.connect_nats(settings.nats_url, "warroom-reconcile")
     try:
         async with httpx.AsyncClient(timeout=30.0, headers=bearer(token)) as client:
             return await reconciling.reconcile(

@@ -4,6 +4,7 @@ send (`--token` / `$WARROOM_TOKEN`, else an admin token of the embedded default'
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import geothai
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from warroom_cli.errors import Failure
 from warroom_shared.security.principal import AREA_DIGITS, AccessRole
 from warroom_shared.security.tokens import DevKeys
 
@@ -34,15 +36,26 @@ def dev_keys() -> DevKeys:
     return DevKeys(DataDirSettings().data_dir / "auth").ensure()
 
 
+def locale_language() -> str:
+    """The language to ask the services' messages in: Thai for a Thai locale, else English
+    (`LC_ALL`, `LC_MESSAGES`, `LANG`, as gettext reads them)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := os.environ.get(name):
+            return "th" if value.lower().startswith("th") else "en"
+    return "en"
+
+
 def bearer(token: str | None) -> dict[str, str]:
-    """The Authorization header a command sends."""
+    """The headers a command sends to a service: its token, and the user's language."""
     if token is None:
         keys = DevKeys(DataDirSettings().data_dir / "auth")
         if not keys.private_path.exists():
-            typer.echo("Give a token: --token or $WARROOM_TOKEN.", err=True)
-            raise typer.Exit(2)
+            raise Failure(
+                f"give a token: --token or $WARROOM_TOKEN (no key of the embedded platform in "
+                f"{keys.private_path.parent})"
+            )
         token = keys.mint(AccessRole.ADMIN, subject="warroom-cli", ttl=dt.timedelta(hours=1))
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}", "Accept-Language": locale_language()}
 
 
 def token(

@@ -7,9 +7,20 @@ from typing import Annotated
 
 import typer
 
-from warroom_cli import aggregator, auth, platform, reporting, tail
+from warroom_cli import aggregator, auth, demo, platform, reporting, tail
+from warroom_cli.errors import ExplainingGroup
 
-app = typer.Typer(no_args_is_help=True, help=__doc__)
+app = typer.Typer(no_args_is_help=True, help=__doc__, cls=ExplainingGroup)
+
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="On a failure, show the traceback too")
+    ] = False,
+) -> None:
+    # Read by `ExplainingGroup` when a command fails.
+    pass
 
 
 @app.command()
@@ -30,6 +41,7 @@ app.command("import")(reporting.import_file)
 app.add_typer(aggregator.app, name="aggregator")
 app.command()(aggregator.reconcile)
 app.command()(tail.tail)
+app.command()(demo.demo)
 
 
 @app.command()

@@ -76,6 +76,7 @@ async def _nothing_to_prepare() -> None:
 
 
 NATS_PASSWORDS = Path("secrets") / "nats.json"  # in the data dir
+READY_WITHIN = 120.0  # seconds for each service to answer /readyz 200 on start
 
 
 def nats_passwords(data_dir: Path) -> dict[str, str]:
@@ -192,7 +193,8 @@ def ports(settings: PlatformSettings, given: set[str]) -> list[Port]:
 
 
 def start(settings: PlatformSettings, given: set[str], supervisor: Supervisor) -> None:
-    """Servers first, then migrations and reference data, then the services; a banner."""
+    """Servers first, then migrations and reference data, then the services; a banner once
+    every service is ready."""
     nats_urls: dict[str, str] = {}  # the embedded NATS: each service connects as its own user
     if "WARROOM_DATABASE_URL" not in given:
         pg = EmbeddedPostgres(settings.data_dir / "postgres", settings.embedded_postgres_port)
@@ -216,8 +218,8 @@ def start(settings: PlatformSettings, given: set[str], supervisor: Supervisor) -
                                  {**os.environ, **own}, port)  # fmt: skip
         supervisor.start(service.name, process)
         processes.append(process)
-    for process in processes:
-        process.wait_listening(60)
+    for process in processes:  # the banner comes last, after every service's start-up lines
+        process.wait_ready(READY_WITHIN)
     banner(settings, nats_urls)
 
 

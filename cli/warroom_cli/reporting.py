@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
+import io
 import json
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,11 +18,13 @@ import httpx
 import typer
 from rich.progress import Progress
 
+from warroom_cli import servers
 from warroom_cli.auth import TokenOption, bearer
+from warroom_cli.errors import Failure, http_failure
 from warroom_reporting import SCHEMA
 from warroom_reporting.queries import csv_text_restored
 from warroom_reporting.settings import ReportingSettings
-from warroom_shared import db, messaging
+from warroom_shared import db, messaging, nats_users
 from warroom_shared.domain import Sector
 from warroom_shared.logging import configure_logging
 from warroom_shared.outbox import OutboxRelay
@@ -30,16 +33,29 @@ from warroom_shared.outbox import OutboxRelay
 # importing the same file again creates no duplicates.
 IMPORT_NAMESPACE = uuid.UUID("6f1f3a52-4f0e-4d55-9a3e-5c2b1d0e7a10")
 RETRIES = 10  # times a chunk is sent again while the service answers 503 or 429
+# The columns of `/v1/reports.csv` every report needs; the others may be left out.
+CSV_NEEDED = ("programme", "district_code", "activity_date", "dimensions", "title", "details",
+              "reported_by_name", "reported_by_position")  # fmt: skip
+SHOWN = 20  # refused lines printed; the others are counted
+WRITERS = "admin or district_officer"  # the roles that may send reports
 
 
 def relay() -> None:
-    """Publish the reporting outbox to JetStream until stopped (run as many as you like)."""
-    settings = ReportingSettings()
+    """Publish the reporting outbox to JetStream until stopped (run as many as you like).
+
+    Connects as $WARROOM_NATS_URL and $WARROOM_DATABASE_URL, else as the `reporting` user of
+    the embedded platform. Exit 2: could not start (a server unreachable or refusing)."""
+    settings = ReportingSettings(
+        nats_url=servers.nats_url(nats_users.REPORTING_USER.name),
+        database_url=servers.database_url(),
+    )
     configure_logging(settings.log_level, "relay")
     asyncio.run(_relay(settings))
 
 
 async def _relay(settings: ReportingSettings) -> None:
+    await servers.check_database(settings.database_url)
+    await servers.check_nats(settings.nats_url, "warroom-relay")
     pool = await db.create_pool(
         settings.database_url, SCHEMA, timeouts=settings.database_timeouts()
     )
@@ -89,16 +105,41 @@ def _int(value: str | None) -> int | str:
     return value or 0
 
 
-def ndjson_lines(path: Path) -> Iterator[bytes]:
+def read_lines(path: Path) -> tuple[list[int], list[bytes]]:
+    """The file's reports as NDJSON lines, with each one's line number in the file (for a CSV
+    row, its first line). A file that is not UTF-8, or a CSV without a column every report
+    needs, fails at once, before anything is sent."""
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise Failure(
+            f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} on line {line}): "
+            "save it as UTF-8 (a spreadsheet's 'CSV UTF-8')"
+        ) from exc
     if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            for row in csv.DictReader(f):
-                yield json.dumps(csv_report(row), ensure_ascii=False).encode()
-        return
-    with path.open("rb") as f:
-        for line in f:
-            if line.strip():
-                yield line.rstrip(b"\r\n")
+        return _csv_lines(path, text)
+    numbered = [(n, line.rstrip(b"\r")) for n, line in enumerate(data.split(b"\n"), start=1)]
+    kept = [(n, line) for n, line in numbered if line.strip()]
+    return [n for n, _ in kept], [line for _, line in kept]
+
+
+def _csv_lines(path: Path, text: str) -> tuple[list[int], list[bytes]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), restval="")
+    missing = [column for column in CSV_NEEDED if column not in (reader.fieldnames or ())]
+    if missing:
+        raise Failure(
+            f"{path} has no column {', '.join(missing)} (it needs the columns of "
+            "GET /v1/reports.csv)"
+        )
+    numbers, lines = [], []
+    for row in reader:
+        # `line_num` is the row's last line: a quoted cell may hold line breaks
+        breaks = sum(cell.count("\n") for cell in row.values() if isinstance(cell, str))
+        numbers.append(reader.line_num - breaks)
+        lines.append(json.dumps(csv_report(row), ensure_ascii=False).encode())
+    return numbers, lines
 
 
 def post_chunk(client: httpx.Client, body: bytes) -> httpx.Response:
@@ -128,8 +169,16 @@ def _code(r: httpx.Response) -> str:
         return "busy"
 
 
+def refusal(result: dict[str, Any]) -> str:
+    """Why the service did not take a line: each field and its message."""
+    if result["status"] == "conflict":
+        return f"report_id: {result.get('report_id')} was sent before with other content"
+    fields = result.get("fields") or [{"field": "report", "message": "refused"}]
+    return "; ".join(f"{field['field']}: {field['message']}" for field in fields)
+
+
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON or CSV")],
+    file: Annotated[Path, typer.Argument(help="NDJSON, or CSV with the columns of the export")],
     url: Annotated[str, typer.Option(help="The reporting service")] = "http://127.0.0.1:8002",
     chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Lines a request")] = 2000,
     parallel: Annotated[
@@ -137,11 +186,20 @@ def import_file(
     ] = 4,
     token: TokenOption = None,
 ) -> None:
-    """Send a file of reports in chunks; rerunning it creates no duplicates."""
+    """Send a file of reports in chunks; rerunning it creates no duplicates.
+
+    A CSV has the columns of `GET /v1/reports.csv` (its export imports as it is). Prints each
+    refused report as `line 12: participants.people: Input should be a valid integer` (the
+    line of the file; the first 20, then how many more), then a summary. The token needs the
+    role admin or district_officer.
+
+    Exit 0: every report created or already there; 1: some refused (or sent before with other
+    content); 2: could not run (the file unreadable or not UTF-8, a column missing, the service
+    unreachable, the token refused)."""
+    numbers, lines = read_lines(file)
+    headers = bearer(token)
     tally = {"created": 0, "duplicate": 0, "conflict": 0, "refused": 0}
     refusals: list[tuple[int, str]] = []
-    lines = list(ndjson_lines(file))
-    headers = bearer(token)
     with (
         httpx.Client(
             base_url=url, timeout=120, headers=headers,
@@ -157,16 +215,29 @@ def import_file(
             r.raise_for_status()
             return start, r.json()
 
-        for done in as_completed([pool.submit(send, s) for s in range(0, len(lines), chunk)]):
-            start, answer = done.result()
-            for key in tally:
-                tally[key] += answer[key]
-            refusals += [
-                (start + res["line"], f"{res['status']} {res.get('fields', '')}")
-                for res in answer["results"] if res["status"] in ("refused", "conflict")
-            ]  # fmt: skip
-            progress.advance(task, min(chunk, len(lines) - start))
-    for line, refusal in sorted(refusals)[:50]:
-        typer.echo(f"line {line}: {refusal}", err=True)
-    typer.echo(", ".join(f"{v} {k}" for k, v in tally.items()))
+        try:
+            for done in as_completed([pool.submit(send, s) for s in range(0, len(lines), chunk)]):
+                start, answer = done.result()
+                for key in tally:
+                    tally[key] += answer[key]
+                refusals += [
+                    (numbers[start + res["line"] - 1], refusal(res))
+                    for res in answer["results"] if res["status"] in ("refused", "conflict")
+                ]  # fmt: skip
+                progress.advance(task, min(chunk, len(lines) - start))
+        except httpx.HTTPError as exc:
+            pool.shutdown(wait=False, cancel_futures=True)
+            failure = http_failure(exc, "the reporting service", WRITERS)
+            answered = sum(tally.values())
+            if answered:
+                failure = Failure(f"{failure}; {answered} of {len(lines)} reports were answered "
+                                  "before: run it again, none is created twice")  # fmt: skip
+            raise failure from exc
+    for line, text in sorted(refusals)[:SHOWN]:
+        typer.echo(f"line {line}: {text}", err=True)
+    if len(refusals) > SHOWN:
+        typer.echo(f"… and {len(refusals) - SHOWN} more", err=True)
+    typer.echo(
+        f"{file.name}: {len(lines)} reports: " + ", ".join(f"{v} {k}" for k, v in tally.items())
+    )
     raise typer.Exit(1 if refusals else 0)

@@ -3,6 +3,8 @@ data, after a pause that doubles with each exit in a row, while the others keep 
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import logging
 import subprocess
 import threading
@@ -11,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from warroom_cli.embedded import spawn, stop_process, wait_for_port
+from warroom_cli.embedded import spawn, stop_process
 
 log = logging.getLogger("warroom.up")
 
@@ -41,9 +43,28 @@ class ServiceProcess:
     def start(self) -> None:
         self.proc = spawn(self.args, env=self.env)
 
-    def wait_listening(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float) -> None:
+        """Until its `/readyz` answers 200: listening is not enough, what it loads may still be
+        loading and its start-up lines still to come."""
         assert self.proc is not None
-        wait_for_port(self.port, self.proc, timeout, self.name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with code {self.proc.returncode}")
+            if self._ready():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} was not ready (GET /readyz) within {timeout}s")
+
+    def _ready(self) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                connection.request("GET", "/readyz")
+                return connection.getresponse().status == 200
+            return False
+        finally:
+            connection.close()
 
     def stop(self) -> None:
         """SIGTERM: uvicorn finishes its requests, then the app drains NATS and closes its pool."""

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable
@@ -29,9 +28,10 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from warroom_cli import servers
+from warroom_cli.errors import Failure, on_nats_error
 from warroom_shared import nats_users
 from warroom_shared.puller import Puller
-from warroom_shared.settings import WarroomSettings
 
 STREAMS = ((nats_users.REPORTS, nats_users.REPORT_SUBJECTS),
            (nats_users.REGISTRY, nats_users.REGISTRY_SUBJECTS))  # fmt: skip
@@ -213,20 +213,6 @@ class TailError(Exception):
     pass
 
 
-def monitor_url() -> str:
-    """`WARROOM_NATS_URL`, else the `monitor` user of `warroom up`'s embedded NATS."""
-    if os.environ.get("WARROOM_NATS_URL"):
-        return WarroomSettings().nats_url
-    from warroom_cli.platform import NATS_PASSWORDS, PlatformSettings, nats_passwords
-
-    settings = PlatformSettings()
-    if not (settings.data_dir / NATS_PASSWORDS).exists():
-        return settings.nats_url
-    password = nats_passwords(settings.data_dir)[nats_users.MONITOR_USER.name]
-    server = f"nats://127.0.0.1:{settings.embedded_nats_port}"
-    return nats_users.url(server, nats_users.MONITOR_USER.name, password)
-
-
 def tail(
     subject: Annotated[
         str, typer.Argument(help="NATS subject pattern, e.g. 'warroom.report.*.10.>' (Bangkok)")
@@ -243,8 +229,14 @@ def tail(
     the monitor of the embedded platform."""
     start = parse_since(since) if since else None
 
+    url = servers.nats_url(nats_users.MONITOR_USER.name)
+
     async def main() -> None:
-        nc = await nats.connect(monitor_url(), name="warroom-tail", max_reconnect_attempts=-1)
+        await servers.check_nats(url, "warroom-tail")  # a refused user: one line, not retries
+        nc = await nats.connect(
+            [part.strip() for part in url.split(",")], name="warroom-tail",
+            max_reconnect_attempts=-1, error_cb=on_nats_error,
+        )  # fmt: skip
         done = asyncio.Event()
         seen = 0
 
@@ -265,8 +257,7 @@ def tail(
                 try:
                     runner.result()  # what stopped it
                 except TailError as exc:
-                    typer.echo(f"warroom tail: {exc}", err=True)
-                    raise typer.Exit(1) from None
+                    raise Failure(str(exc), 1) from exc
         finally:
             for task in (runner, waiter):
                 task.cancel()

@@ -3,6 +3,10 @@
 Bad input always gets a 4xx with field-level messages, never a 500: malformed JSON (a duplicate
 key too: `jsonbody.py`) -> 400, body too large -> 413, wrong content type -> 415, invalid fields
 or query parameters (and text PostgreSQL cannot store: `text.py`) -> 422.
+
+Every error answer is said in the language the caller prefers (`i18n.py`: Thai unless it prefers
+English), with `Content-Language` and `Vary: Accept-Language`; its codes and field types are the
+same in both languages.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
 
 from warroom_shared import tracing
+from warroom_shared.i18n import Language, Message, localized, preferred_language
 from warroom_shared.logging import request_id as request_id_var
 from warroom_shared.metrics import Metrics, MetricsMiddleware
 from warroom_shared.text import printable, query_errors
@@ -33,23 +39,35 @@ log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
-    """A 4xx answer with a machine-readable code: `raise Problem(409, "team_exists", "...")`;
-    `extra`: more members of the error object, such as the id of what a conflict is with."""
+    """An error answer with a machine-readable code, its message the catalogue's (`i18n.py`) for
+    the code, with `params`: `raise Problem(404, "team_not_found", team_id=team_id)`; `message`:
+    another of the catalogue's messages instead. `extra`: more members of the error object, such
+    as the id of what a conflict is with."""
 
     def __init__(
         self,
         status: int,
         code: str,
-        message: str,
+        /,
+        message: Message | None = None,
+        *,
         headers: Mapping[str, str] | None = None,
         fields: list[dict[str, Any]] | None = None,
         extra: Mapping[str, Any] | None = None,
+        **params: Any,
     ) -> None:
+        message = message if message is not None else Message(code, **params)
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = dict(headers or {})
         self.fields = fields
         self.extra = dict(extra or {})
+
+    def response(self, language: Language) -> JSONResponse:
+        extra = self.extra if self.fields is None else {**self.extra, "fields": self.fields}
+        return problem_response(
+            language, self.status, self.code, self.message, self.headers, **extra
+        )
 
 
 class FieldError(BaseModel):
@@ -75,50 +93,76 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def language_of(scope: Scope) -> Language:
+    """The language the caller prefers (`Accept-Language`) of the request `scope`."""
+    header = next((v for k, v in scope.get("headers", ()) if k == b"accept-language"), b"")
+    return preferred_language(header.decode("latin-1"))
+
+
 def problem_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+    language: Language,
+    status: int,
+    code: str,
+    message: Message,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, **extra}}
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    """The error answer, its messages (and its field messages) in `language`."""
+    error = {"code": code, "message": message, **extra}
+    body = {"error": _printable(localized(error, language))}
+    answer_headers = {**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
+    return JSONResponse(body, status_code=status, headers=answer_headers)
+
+
+def _printable(value: Any) -> Any:
+    """`value` with every string in it `printable`: a message may quote the input."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
 
 
 def field_errors(errors: list[Any]) -> list[dict[str, Any]]:
-    """Pydantic errors as `{field, message, type}`, with `field` a dotted path (`body.` dropped)."""
+    """Pydantic errors as `{field, message, type}`, with `field` a dotted path (`body.` dropped)
+    and `message` a `Message`, said in the caller's language in an error answer."""
     out = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ())]
         if loc and loc[0] == "body":
             loc = loc[1:]
-        field, message = printable(".".join(loc) or "body"), printable(err["msg"])
+        if isinstance(err["msg"], Message):
+            message = err["msg"]
+        else:
+            message = Message.of_error({**err, "msg": printable(err["msg"])})
+        field = printable(".".join(loc) or "body")
         out.append({"field": field, "message": message, "type": err["type"]})
     return out
 
 
-async def _on_validation_error(_: Request, exc: Exception) -> Response:
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    language = language_of(request.scope)
     errors = list(exc.errors())
     invalid = next((e for e in errors if e.get("type") == "json_invalid"), None)
     if invalid is not None:
-        reason = invalid.get("ctx", {}).get("error")
-        message = (
-            f"The body is not valid JSON: {reason}." if reason else "The body is not valid JSON."
-        )
-        return problem_response(400, "malformed_json", printable(message))
-    return problem_response(
-        422, "invalid_fields", "Some fields are invalid.", fields=field_errors(errors)
-    )
+        reason = invalid.get("ctx", {}).get("error") or "?"
+        return Problem(400, "malformed_json", reason=reason).response(language)
+    return Problem(422, "invalid_fields", fields=field_errors(errors)).response(language)
 
 
-async def _on_problem(_: Request, exc: Exception) -> Response:
+async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    extra = exc.extra if exc.fields is None else {**exc.extra, "fields": exc.fields}
-    return problem_response(exc.status, exc.code, exc.message, exc.headers, **extra)
+    return exc.response(language_of(request.scope))
 
 
-async def _on_http_error(_: Request, exc: Exception) -> Response:
+async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return problem_response(exc.status_code, code, str(exc.detail), exc.headers)
+    problem = Problem(exc.status_code, code, headers=exc.headers, detail=str(exc.detail))
+    return problem.response(language_of(request.scope))
 
 
 # The database cannot be reached, ended the connection or did not answer in time (a restart, a
@@ -138,13 +182,10 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
-async def _on_database_unavailable(_: Request, exc: Exception) -> Response:
+async def _on_database_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-    return problem_response(
-        503, "database_unavailable",
-        "The database cannot be reached or did not answer in time; try again shortly.",
-        headers={"Retry-After": "1"},
-    )  # fmt: skip
+    problem = Problem(503, "database_unavailable", headers={"Retry-After": "1"})
+    return problem.response(language_of(request.scope))
 
 
 async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
@@ -152,10 +193,8 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
     itself is logged by the server, with the same id)."""
     state = request.scope.get("state", {})
     rid = state.get("request_id") if isinstance(state, dict) else None
-    return problem_response(
-        500, "internal_error", "Something went wrong on our side; quote the X-Request-ID.",
-        headers={"X-Request-ID": rid} if rid else None,
-    )  # fmt: skip
+    problem = Problem(500, "internal_error", headers={"X-Request-ID": rid} if rid else None)
+    return problem.response(language_of(request.scope))
 
 
 class LimitsMiddleware:
@@ -189,18 +228,16 @@ class LimitsMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
         if length is not None and _DIGITS.fullmatch(length) and int(length) > limit:
-            await _send(scope, receive, send, _too_large(limit))
+            await _send(scope, receive, send, _too_large(scope, limit))
             return
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
         if (length not in (None, "0") or "transfer-encoding" in headers) and ctype not in types:
-            resp = problem_response(
-                415, "unsupported_media_type", f"Send the body as {' or '.join(types)}."
-            )
-            await _send(scope, receive, send, resp)
+            refusal = Problem(415, "unsupported_media_type", types=types)
+            await _send(scope, receive, send, refusal.response(language_of(scope)))
             return
         started = False
 
-        async def tracking_send(message: Message) -> None:
+        async def tracking_send(message: ASGIMessage) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -210,7 +247,7 @@ class LimitsMiddleware:
         except _BodyTooLarge:
             if started:
                 raise
-            await _send(scope, receive, send, _too_large(limit))
+            await _send(scope, receive, send, _too_large(scope, limit))
 
 
 _DIGITS = re.compile("[0-9]{1,18}")
@@ -220,8 +257,8 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _too_large(limit: int) -> JSONResponse:
-    return problem_response(413, "body_too_large", f"The body exceeds {limit} bytes.")
+def _too_large(scope: Scope, limit: int) -> JSONResponse:
+    return Problem(413, "body_too_large", limit=limit).response(language_of(scope))
 
 
 async def _send(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
@@ -231,7 +268,7 @@ async def _send(scope: Scope, receive: Receive, send: Send, response: Response) 
 def _capped(receive: Receive, limit: int) -> Receive:
     seen = 0
 
-    async def wrapped() -> Message:
+    async def wrapped() -> ASGIMessage:
         nonlocal seen
         message = await receive()
         if message["type"] == "http.request":
@@ -254,10 +291,8 @@ class QueryTextMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         errors = query_errors(scope["query_string"]) if scope["type"] == "http" else []
         if errors:
-            response = problem_response(
-                422, "invalid_fields", "Some fields are invalid.", fields=errors
-            )
-            await _send(scope, receive, send, response)
+            refusal = Problem(422, "invalid_fields", fields=errors)
+            await _send(scope, receive, send, refusal.response(language_of(scope)))
             return
         await self.app(scope, receive, send)
 
@@ -292,7 +327,7 @@ class RequestIdMiddleware:
         )
         scope["state"]["trace"] = span
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_id(message: ASGIMessage) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)

@@ -16,29 +16,32 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from warroom_shared.i18n import Message
+
 
 def loads(body: bytes) -> Any:
     """A JSON body as every service reads it: UTF-8, and an object may not name a key twice
-    (Python's parser would keep the last value silently). Raises `json.JSONDecodeError`."""
+    (Python's parser would keep the last value silently). Raises `json.JSONDecodeError`, its
+    `msg` our own reasons as a `Message` (said in the caller's language), the parser's as is."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise json.JSONDecodeError("it is not UTF-8", "", exc.start) from exc
+        raise json.JSONDecodeError(Message("not_utf8"), "", exc.start) from exc
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError:
         raise
     except ValueError as exc:  # an integer of more than 4,300 digits
-        raise json.JSONDecodeError("a number has too many digits", "", 0) from exc
+        raise json.JSONDecodeError(Message("too_many_digits"), "", 0) from exc
     except RecursionError as exc:
-        raise json.JSONDecodeError("it is nested too deeply", "", 0) from exc
+        raise json.JSONDecodeError(Message("nested_too_deeply"), "", 0) from exc
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         twice = next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
-        raise json.JSONDecodeError(f'the key "{twice}" appears twice in one object', "", 0)
+        raise json.JSONDecodeError(Message("duplicate_key", key=twice), "", 0)
     return obj
 
 

@@ -4,7 +4,7 @@ access rule on every route (checked here, so a route without one cannot ship).
 
 Every service answers `/healthz` (alive), `/readyz` (ready, its dependencies beside: what its
 lifespan plugs into `app.state.readiness`), `/metrics` (`app.state.metrics`, for Prometheus) and
-`/asyncapi.json` (the platform's events)."""
+`/asyncapi.json` (the platform's events), and its API documentation at `/docs` (`docs`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from warroom_shared import asyncapi
+from warroom_shared.docs import docs
 from warroom_shared.http import ERROR_RESPONSES, install_common
 from warroom_shared.jsonbody import require_strict_json
 from warroom_shared.metrics import CONTENT_TYPE, Metrics
@@ -144,6 +145,8 @@ def service_app(
     app = FastAPI(
         title=f"CAST War Room — {name}", version="1.0.0", description=description,
         lifespan=frozen_after_start(lifespan),
+        # Swagger UI from the service itself (`docs`), not from a CDN; no ReDoc.
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
         # Traces and metrics are the platform's own (`tracing`, `metrics`); FastAPI's native
         # OpenTelemetry would only look for SDK providers on every request (about 5 us each).
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -152,7 +155,7 @@ def service_app(
         TokenVerifier(settings.key_set(), settings.claims()),
         RateLimit(settings.rate_limit, settings.rate_limit_storage),
     )
-    every_router = (health, operations, *routers)
+    every_router = (health, operations, docs, *routers)
     # The first middleware added is the innermost: its 429 gets the request id and headers.
     app.add_middleware(
         PublicRateLimitMiddleware, paths=public_paths(app, every_router),

@@ -14,24 +14,26 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from pydantic import BeforeValidator
-from pydantic_core import PydanticCustomError
+
+from warroom_shared.i18n import Message, custom_error
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
-def text_error(value: str) -> str | None:
+def text_error(value: str) -> Message | None:
     """Why `value` is not acceptable text, or None when it is."""
     found = _UNSTORABLE.search(value)
     if found is None:
         return None
     if found.group() == "\x00":
-        return "must not contain U+0000 (NUL)"
-    return f"must not contain a lone surrogate (U+{ord(found.group()):04X}): it is not Unicode text"
+        return Message("text_nul")
+    return Message("text_surrogate", character=f"U+{ord(found.group()):04X}")
 
 
 def _valid_text(value: Any) -> Any:
     if isinstance(value, str) and (problem := text_error(value)) is not None:
-        raise PydanticCustomError("invalid_text", problem)
+        raise custom_error("invalid_text", problem.key, **problem.params)
     return value
 
 
@@ -54,7 +56,7 @@ def query_errors(query_string: bytes) -> list[dict[str, str]]:
         name, value = _decoded(raw_name), _decoded(raw_value)
         field = "query." + (raw_name.decode("latin-1") if name is None else name)
         if name is None or value is None:
-            errors.append(_query_error(field, "must be UTF-8 text"))
+            errors.append(_query_error(field, Message("text_not_utf8")))
         elif (problem := text_error(name + value)) is not None:
             errors.append(_query_error(field, problem))
     return errors
@@ -67,5 +69,21 @@ def _decoded(raw: bytes) -> str | None:
         return None
 
 
-def _query_error(field: str, message: str) -> dict[str, str]:
+def _query_error(field: str, message: Message) -> dict[str, str]:
     return {"field": field, "message": message, "type": "invalid_text"}
+
+
+def ascii_digits(value: str) -> str | None:
+    """`value` with its Thai digits (๐-๙) written in ASCII, or None when it has none."""
+    written = value.translate(THAI_DIGITS)
+    return None if written == value else written
+
+
+def _no_thai_digit_number(value: Any) -> Any:
+    if isinstance(value, str) and (written := ascii_digits(value.strip())) and written.isdigit():
+        raise custom_error("int_type", "thai_digit_number", suggested=int(written))
+    return value
+
+
+NoThaiDigitNumber = BeforeValidator(_no_thai_digit_number)
+"""On integer fields: a number sent as a string of Thai digits ("๕") is named as such."""

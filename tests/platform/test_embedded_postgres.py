@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from warroom_cli import pgfiles
@@ -23,6 +24,24 @@ def server(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
     pg = EmbeddedPostgres(home / "data" / "postgres", free_port(), durable=False)
     yield pg
     pg.stop()
+
+
+async def test_postgres_starts_and_serves_without_a_refused_connection(
+    server: EmbeddedPostgres,
+) -> None:
+    """Its readiness is read from the lock file, not probed with a connection: a probe without a
+    role (`pg_isready`) connects as the operating system's user, a role that does not exist."""
+    for _ in range(2):  # a new cluster, then the same one again
+        server.start()
+        conn = await asyncpg.connect(server.dsn)  # as the services and the tests do
+        assert await conn.fetchval("SELECT current_user") == "postgres"
+        await conn.close()
+        server.stop()
+
+    log = (server.data_dir / "server.log").read_text()
+    assert log.count("database system is ready to accept connections") == 2
+    assert "does not exist" not in log
+    assert "FATAL" not in log
 
 
 @pytest.mark.skipif(not pgfiles.as_root(), reason="PostgreSQL runs as the user itself")

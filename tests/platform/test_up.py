@@ -160,6 +160,33 @@ def test_up_serves_the_war_room_website_and_prints_its_address(running: Up) -> N
                lambda: httpx.get(f"{web}/readyz", timeout=2).json()["dependencies"]["live:aggregator"])  # fmt: skip
 
 
+BANNER, BANNER_END = "CAST War Room is up:", "Press Ctrl-C to stop.\n"
+
+
+def test_up_prints_its_banner_last_once_every_service_is_ready(running: Up) -> None:
+    wait_until("the banner is printed", lambda: BANNER_END in running.output(), running)
+    output = running.output()
+    before, banner = output.split(BANNER)
+
+    for service in SERVICES:  # uvicorn's last start-up line, once its app has started
+        assert f"Uvicorn running on http://127.0.0.1:{running.port(service)} " in before
+    assert before.count("Application startup complete.") == len(SERVICES)
+    assert banner.endswith(BANNER_END + "\n")  # nothing printed after it
+    for service in SERVICES:  # the APIs' documentation, the website's home page
+        page = "/" if service == "web" else "/docs"
+        assert f"http://127.0.0.1:{running.port(service)}{page}" in banner
+
+
+def test_up_starts_postgres_without_a_connection_refused(running: Up) -> None:
+    """Nothing connects as a role that does not exist (a probe without `-U` would, as the
+    operating system's user), nor is refused otherwise."""
+    log = Path(running.env["WARROOM_DATA_DIR"]) / "postgres" / "server.log"
+    text = log.read_text()
+
+    assert "database system is ready to accept connections" in text
+    assert "FATAL" not in text
+
+
 def test_up_refuses_a_second_up_on_the_same_data_folder(running: Up) -> None:
     second = subprocess.run(
         [WARROOM, "up"], env=running.env, capture_output=True, text=True, timeout=60

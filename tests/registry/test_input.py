@@ -48,7 +48,7 @@ async def test_create_team_fiscal_year_not_integer_answers_422(
 
 async def test_create_team_duplicate_key_answers_400(registry: httpx.AsyncClient) -> None:
     raw = b'{"district_code": "5001", "fiscal_year": 2569, "district_code": "5025"}'
-    r = await registry.post("/v1/teams", content=raw, headers=JSON)
+    r = await registry.post("/v1/teams", content=raw, headers={**JSON, "Accept-Language": "en"})
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "malformed_json"
     assert '"district_code" appears twice' in r.json()["error"]["message"]

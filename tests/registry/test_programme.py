@@ -50,18 +50,21 @@ async def test_districts_say_whether_they_are_in_the_programme(
     assert province["districts"] == province["districts_in_programme"] == 25
 
 
-async def test_create_team_of_a_khet_answers_422_in_thai_and_english(
+async def test_create_team_of_a_khet_answers_422_in_thai_or_english(
     registry: httpx.AsyncClient, database_url: str
 ) -> None:
-    r = await registry.post("/v1/teams", json={"district_code": "1001", "fiscal_year": 2569})
+    body = {"district_code": "1001", "fiscal_year": 2569}
+    r = await registry.post("/v1/teams", json=body)
+    english = await registry.post("/v1/teams", json=body, headers={"Accept-Language": "en"})
 
     assert r.status_code == 422
     error = r.json()["error"]
     assert error["code"] == "outside_programme"
     assert "อยู่นอกโครงการ" in error["message"]
-    assert "outside the programme" in error["message"]
-    assert "เขตพระนคร" in error["message"]
-    assert "1001" in error["message"]
+    assert "เขตพระนคร (1001)" in error["message"]
+    assert "Phra Nakhon" in english.json()["error"]["message"]
+    assert "(1001) is outside the programme" in english.json()["error"]["message"]
+    assert english.headers["content-language"] == "en"
     conn = await asyncpg.connect(database_url, server_settings={"search_path": "registry"})
     try:
         assert await conn.fetchval("SELECT count(*) FROM teams") == 0

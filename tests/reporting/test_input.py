@@ -11,6 +11,7 @@ from tests.utils.factories import report
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 JSON = {"Content-Type": "application/json"}
+ENGLISH = {"Accept-Language": "en"}
 NUL = "a\x00b"
 SURROGATE = "\\ud800"  # written into the JSON text: a lone surrogate escape
 
@@ -118,7 +119,7 @@ async def test_submit_report_duplicate_key_answers_400(
     body.pop("households")
     body.pop("participants")
     raw = json.dumps(body)[:-1] + ", " + duplicate + "}"
-    r = await reporting.post("/v1/reports", content=raw.encode(), headers=JSON)
+    r = await reporting.post("/v1/reports", content=raw.encode(), headers={**JSON, **ENGLISH})
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "malformed_json"
     assert "appears twice" in r.json()["error"]["message"]

@@ -19,6 +19,7 @@ from warroom_shared import db
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 Designate = Callable[..., Awaitable[None]]
+ENGLISH = {"Accept-Language": "en"}
 
 
 def _content(body: dict[str, object], **changes: object) -> dict[str, object]:
@@ -37,12 +38,16 @@ async def test_submit_report_without_stages_answers_422_naming_them(
     reporting: httpx.AsyncClient,
 ) -> None:
     r = await reporting.post("/v1/reports", json=report(stages=[]))
+    english = await reporting.post("/v1/reports", json=report(stages=[]), headers=ENGLISH)
 
     assert r.status_code == 422
     [error] = r.json()["error"]["fields"]
     assert (error["field"], error["type"]) == ("stages", "stages_empty")
+    assert "ขั้นการมีส่วนร่วม" in error["message"]
+    assert "benefit (ร่วมรับประโยชน์)" in error["message"]
+    [error] = english.json()["error"]["fields"]
     assert "at least one participation stage" in error["message"]
-    assert "ร่วมรับประโยชน์" in error["message"]
+    assert "benefit (ร่วมรับประโยชน์)" in error["message"]
 
 
 async def test_report_of_a_district_outside_the_programme_answers_422_saying_why(
@@ -53,6 +58,7 @@ async def test_report_of_a_district_outside_the_programme_answers_422_saying_why
     await directory_entry("1201", in_programme=False)
 
     posted = await reporting.post("/v1/reports", json=report())
+    english = await reporting.post("/v1/reports", json=report(), headers=ENGLISH)
     amended = await reporting.put(
         f"/v1/reports/{before['report_id']}", json=_content(before, households=1),
         headers={"If-Match": '"1"'},
@@ -65,7 +71,7 @@ async def test_report_of_a_district_outside_the_programme_answers_422_saying_why
     [field] = problem["fields"]
     assert (field["field"], field["type"]) == ("district_code", "outside_programme")
     assert "อยู่นอกโครงการ" in field["message"]
-    assert "is outside the programme" in field["message"]
+    assert "is outside the programme" in english.json()["error"]["fields"][0]["message"]
     assert amended.status_code == 422
     assert amended.json()["error"]["code"] == "outside_programme"
     assert (bulk["created"], bulk["refused"]) == (1, 1)
@@ -82,7 +88,7 @@ async def test_bangkok_khet_are_outside_the_programme_unless_included(
     accepted = await reporting.post("/v1/reports", json=report(**khet))
 
     assert refused.status_code == 422
-    assert "Bangkok's khet have no district chief" in refused.json()["error"]["message"]
+    assert "เขตของกรุงเทพมหานครไม่มีนายอำเภอ" in refused.json()["error"]["message"]
     assert accepted.status_code == 201
 
 
@@ -112,6 +118,7 @@ async def test_sustainable_village_report_of_a_village_not_designated_answers_42
     body = report(programme="sustainable_village", subdistrict_code="120101", village_no=3)
 
     r = await reporting.post("/v1/reports", json={**body, **place})
+    english = await reporting.post("/v1/reports", json={**body, **place}, headers=ENGLISH)
     bulk = await _bulk(reporting, {**body, **place, "report_id": str(uuid.uuid4())}, body)
 
     assert r.status_code == 422
@@ -120,6 +127,7 @@ async def test_sustainable_village_report_of_a_village_not_designated_answers_42
     [field] = problem["fields"]
     assert (field["field"], field["type"]) == ("village_no", "not_designated")
     assert "ไม่ใช่หมู่บ้านยั่งยืน" in field["message"]
+    [field] = english.json()["error"]["fields"]
     assert "is not a designated Sustainable Village" in field["message"]
     assert (bulk["created"], bulk["refused"]) == (1, 1)
 

@@ -77,5 +77,5 @@ async def test_bulk_refuses_lines_outside_the_area_and_keeps_the_rest(
     body = answer.json()
     assert (body["created"], body["refused"]) == (1, 1)
     assert body["results"][1]["fields"] == [
-        {"field": "district_code", "message": "outside your area", "type": "outside_area"}
+        {"field": "district_code", "message": "อยู่นอกพื้นที่ของคุณ", "type": "outside_area"}
     ]

@@ -57,7 +57,7 @@ class Case:
     """How to call one operation on a place, and what an out-of-area call answers."""
 
     build: Builder
-    level: Level = "none"  # the place the call names; "none": not held to an area
+    level: Level = "none"  # the place the call reaches; "none": none (or the caller's own area)
     ok: int = 200
     denied: int = 403  # 404 when the call names a record by id
 
@@ -201,8 +201,8 @@ def allow(*roles: str, anonymous: bool = False) -> dict[str, Any]:
 
 # README, "Security": admin everything; national_viewer reads reports, teams and totals of the
 # whole country; province_officer reads its province and manages its districts' teams and
-# designated villages; district_officer posts, amends and retracts its district's reports and
-# manages its team and designated villages;
+# designated villages; district_officer posts, amends and retracts its district's reports,
+# manages its team and designated villages and reads its district's totals and completeness;
 # monitor reads totals, completeness, the live stream, the outbox backlog and consumer figures.
 # Roles are listed in the order admin, national_viewer, province_officer, district_officer,
 # monitor. Change this only with the README.
@@ -256,7 +256,7 @@ ACCESS: dict[str, dict[str, dict[str, Any]]] = {
         # Anonymous callers reach national totals only where WARROOM_PUBLIC_NATIONAL_TOTALS is on.
         "GET /v1/totals": allow(*EVERY_ROLE, anonymous=True),
         "GET /v1/totals/breakdown": READ_TOTALS,
-        "GET /v1/completeness": allow("admin", "national_viewer", "province_officer", "monitor"),
+        "GET /v1/completeness": READ_TOTALS,
         "GET /v1/completeness/villages": READ_TOTALS,
         "GET /v1/deadlines": READ_TOTALS,
         "PUT /v1/deadlines/{fiscal_year}/{quarter}": allow("admin"),
@@ -334,6 +334,8 @@ CASES: dict[str, dict[str, list[Case]]] = {
         "GET /metrics": [Case(call("GET", "/metrics"))],
         "GET /asyncapi.json": [Case(call("GET", "/asyncapi.json"))],
         "GET /v1/totals": [
+            # no scope: the nation, or an officer's own area
+            Case(call("GET", "/v1/totals")),
             Case(call("GET", "/v1/totals", params={"scope": "national"}), "national"),
             Case(
                 call("GET", "/v1/totals", params={"scope": "province", "code": "{province}"}),
@@ -345,6 +347,8 @@ CASES: dict[str, dict[str, list[Case]]] = {
             ),
         ],
         "GET /v1/totals/breakdown": [
+            Case(call("GET", "/v1/totals/breakdown", params={"by": "quarter"})),
+            # with no scope, by=province breaks down the nation: never an officer's area
             Case(call("GET", "/v1/totals/breakdown", params={"by": "province"}), "national"),
             Case(
                 call(
@@ -364,9 +368,14 @@ CASES: dict[str, dict[str, list[Case]]] = {
             ),
         ],
         "GET /v1/completeness": [
+            Case(call("GET", "/v1/completeness", params=PERIOD)),
             Case(
                 call("GET", "/v1/completeness", params={**PERIOD, "province": "{province}"}),
                 "province",
+            ),
+            Case(
+                call("GET", "/v1/completeness", params={**PERIOD, "district": "{district}"}),
+                "district",
             ),
         ],
         "GET /v1/completeness/villages": [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from warroom_shared.fiscal import fiscal_year_start
+from warroom_shared.i18n import Message
 
 DEFAULT_DAYS_AFTER_QUARTER = 15
 
@@ -42,14 +43,14 @@ def quarter_end(fiscal_year: int, quarter: int) -> dt.date:
     return quarter_start(fiscal_year, quarter + 1) - dt.timedelta(days=1)
 
 
-def refusal(fiscal_year: int, quarter: int, due_on: dt.date) -> str | None:
+def refusal(fiscal_year: int, quarter: int, due_on: dt.date) -> Message | None:
     """Why a deadline cannot be the quarter's, if it cannot: before the quarter starts, or
     more than a year after it ends."""
     earliest = quarter_start(fiscal_year, quarter)
     latest = quarter_end(fiscal_year, quarter) + LATEST_AFTER_QUARTER
     if earliest <= due_on <= latest:
         return None
-    return f"due_on must fall between {earliest} and {latest}"
+    return Message("deadline_out_of_range", earliest=earliest, latest=latest)
 
 
 def default_due(fiscal_year: int, quarter: int) -> dt.date:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from warroom_aggregator.store import SECTOR_COLUMNS
 from warroom_shared.domain import Dimension, Programme, Sector, Stage
+from warroom_shared.fiscal import written_date
 
 Scope = Literal["national", "province", "district"]
 BreakdownBy = Literal[
@@ -90,6 +89,7 @@ class Completeness(BaseModel):
     fiscal_year: int
     quarter: int
     province: str | None
+    district: str | None
     due_on: dt.date
     days_left: int = Field(description="days until the deadline, Asia/Bangkok; negative after")
     districts: int = Field(description="the programme's districts in the area")
@@ -133,14 +133,7 @@ class Deadline(BaseModel):
     default: bool = Field(description="true: no admin set it, 15 days after the quarter ends")
 
 
-def _iso_date(value: Any) -> Any:
-    """A date written YYYY-MM-DD, not a number of seconds nor another layout."""
-    if not isinstance(value, str) or not re.fullmatch("[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise PydanticCustomError("date_format", "Input should be a date written YYYY-MM-DD")
-    return value
-
-
 class DeadlineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    due_on: Annotated[dt.date, BeforeValidator(_iso_date)] = Field(examples=["2025-01-15"])
+    due_on: Annotated[dt.date, written_date()] = Field(examples=["2025-01-15"])

@@ -23,6 +23,7 @@ messages that do not parse are skipped, as the live consumer dead-letters them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from warroom_aggregator import SCHEMA
 from warroom_aggregator.consumer import apply_batch, decode
+from warroom_aggregator.outcomes import Decoded
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.store import LIVE, REBUILD
 from warroom_aggregator.topology import REPORT_SUBJECTS, REPORTS
@@ -114,6 +116,7 @@ class Replay:
         self._consumer = ""
         self.seq = 0  # last stream sequence applied
         self.applied = 0
+        self._ahead: asyncio.Future[tuple[int, list[Decoded]] | None] | None = None
 
     async def start(self) -> None:
         config = ConsumerConfig(
@@ -130,17 +133,29 @@ class Replay:
         self._puller = await Puller(self._nc, REPORTS, self._consumer).start()
 
     async def until(self, target: int) -> None:
-        """Apply messages until the one at `target` (or the stream's end) has been applied."""
-        assert self._puller is not None
+        """Apply messages until the one at `target` (or the stream's end) has been applied.
+        The next batch is fetched and decoded while the database applies this one."""
         while self.seq < target:
-            msgs = await self._puller.fetch(self._batch, expires=2.0)
-            if not msgs:
+            fetched = await (self._ahead or asyncio.ensure_future(self._fetch()))
+            self._ahead = None
+            if fetched is None:
                 if (await self._js.consumer_info(REPORTS, self._consumer)).num_pending == 0:
                     return  # nothing left: the messages up to `target` were removed
                 continue
-            items = [i for i in map(decode, msgs) if i.envelope is not None]
+            last, items = fetched
+            if last < target:
+                self._ahead = asyncio.ensure_future(self._fetch())
             outcome = await apply_batch(self._conn, items, REBUILD)
             self.applied += len(outcome.applied)
-            self.seq = msgs[-1].metadata.sequence.stream
+            self.seq = last
             if self._progress is not None:
                 await self._progress(self.seq, target)
+
+    async def _fetch(self) -> tuple[int, list[Decoded]] | None:
+        """The next batch: its last stream sequence and its events; None when none came."""
+        assert self._puller is not None
+        msgs = await self._puller.fetch(self._batch, expires=2.0)
+        if not msgs:
+            return None
+        items = [i for i in map(decode, msgs) if i.envelope is not None]
+        return msgs[-1].metadata.sequence.stream, items

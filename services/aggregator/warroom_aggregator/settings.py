@@ -11,7 +11,9 @@ class AggregatorSettings(WarroomSettings):
     ack_wait: float = 60.0  # seconds; longer than the slowest batch, or it is redelivered mid-way
     max_deliver: int = 5
     retry_delay: float = 1.0  # seconds before a refused message is redelivered (doubles each time)
-    publish_interval: float = 1.0  # seconds between `warroom.totals.updated.*` rounds
+    # seconds between `warroom.totals.updated.*` rounds, which feed the live stream: with its own
+    # 0.25 s, a change reaches a client within about half a second (1.0 here: p99 1.2 s)
+    publish_interval: float = 0.25
     stream_interval: float = 0.25  # seconds: at most one SSE update per client this often
     stream_heartbeat: float = 15.0  # seconds between SSE comment lines on a quiet stream
     public_national_totals: bool = False  # GET /v1/totals?scope=national without a token

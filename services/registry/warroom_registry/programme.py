@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from warroom_registry.geography import District
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +25,12 @@ class ProgrammeScope:
 
 
 def outside_programme(district: District) -> Problem:
-    """422 for a team or a designation of a district outside the scope, in Thai and English."""
+    """422 for a team or a designation of a district outside the scope (a khet: why)."""
     return Problem(
         422,
         "outside_programme",
-        f"{district.name_th} ({district.code}) อยู่นอกโครงการ: เขตของกรุงเทพมหานครไม่มีนายอำเภอ "
-        "จึงเข้าร่วมโครงการเมื่อผู้ดูแลระบบรวมไว้เท่านั้น / "
-        f"{district.name_en} ({district.code}) is outside the programme: Bangkok's khet have no "
-        "district chief and take part only when an operator includes them.",
-    )
+        Message(
+            "outside_programme_khet" if district.kind == "khet" else "outside_programme",
+            name_th=district.name_th, name_en=district.name_en, code=district.code,
+        ),
+    )  # fmt: skip

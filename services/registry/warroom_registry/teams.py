@@ -24,6 +24,7 @@ from warroom_shared.events import (
     TeamMemberRemoved,
 )
 from warroom_shared.http import Problem, version_in
+from warroom_shared.i18n import Message
 from warroom_shared.text import ValidText
 
 Text = Annotated[
@@ -158,8 +159,7 @@ async def create_team(
                 district_code, fiscal_year,
             )  # fmt: skip
             raise Problem(
-                409, "team_exists",
-                f"District {district_code} already has a team for fiscal year {fiscal_year}.",
+                409, "team_exists", district_code=district_code, fiscal_year=fiscal_year,
                 headers={"Location": f"/v1/teams/{existing}"}, extra={"team_id": str(existing)},
             )  # fmt: skip
         team = await _read(conn, team_id)
@@ -198,7 +198,7 @@ async def remove_member(
             team_id, role.value,
         )  # fmt: skip
         if sector is None:
-            raise Problem(404, "member_not_found", f"Nobody holds the role {role.value}.")
+            raise Problem(404, "member_not_found", role=role.value)
         team = await _read(conn, team_id)
         await _emit(conn, TeamMemberRemoved, team, role=role, sector=Sector(sector))
     return team
@@ -207,11 +207,10 @@ async def remove_member(
 async def _bump_version(conn: asyncpg.Connection, team_id: uuid.UUID, version: int) -> None:
     current = await conn.fetchval("SELECT version FROM teams WHERE id = $1 FOR UPDATE", team_id)
     if current is None:
-        raise Problem(404, "team_not_found", f"No team {team_id}.")
+        raise Problem(404, "team_not_found", team_id=team_id)
     if current != version:
         raise Problem(
-            412, "stale_version",
-            f"The team changed since you read it (now version {current}); read it again.",
+            412, "stale_version", version=current,
             headers={"ETag": etag(current)},
         )  # fmt: skip
     await conn.execute(
@@ -246,8 +245,8 @@ def etag(version: int) -> str:
 def parse_if_match(header: str | None) -> int:
     """The version an `If-Match` names; 428 without one, 412 when it cannot be ours."""
     if header is None:
-        raise Problem(428, "precondition_required", "Send If-Match with the team's ETag.")
+        raise Problem(428, "precondition_required")
     version = version_in(header)
     if version is None:
-        raise Problem(412, "stale_version", "If-Match does not name a version of this team.")
+        raise Problem(412, "stale_version", Message("unknown_version"))
     return version

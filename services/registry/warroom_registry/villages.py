@@ -115,9 +115,8 @@ async def undesignate(
         )  # fmt: skip
         if row is None:
             raise Problem(
-                404, "village_not_designated",
-                f"Subdistrict {subdistrict_code} has no designated village in {fiscal_year}.",
-            )  # fmt: skip
+                404, "village_not_designated", subdistrict=subdistrict_code, fiscal_year=fiscal_year
+            )
         await _emit(conn, VillageUndesignated, district, Designation(**row))
 
 

@@ -48,10 +48,7 @@ class SubmitBatcher:
 
     async def submit(self, report: ReportIn, province_code: str, account: str) -> Outcome:
         if self.waiting >= self._queue_max:
-            raise Problem(
-                503, "too_busy", "Too many reports are waiting to be stored; try again shortly.",
-                headers={"Retry-After": "1"},
-            )  # fmt: skip
+            raise Problem(503, "too_busy", headers={"Retry-After": "1"})
         # its trace headers: the committers run in tasks of their own, outside the request's
         prepared = store.prepare((report, province_code, account, tracing.propagation_headers()))
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()

@@ -27,6 +27,7 @@ from warroom_reporting.validation import place_errors
 from warroom_shared import outbox, tracing
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.http import Problem, field_errors
+from warroom_shared.i18n import Message
 from warroom_shared.jsonbody import loads
 from warroom_shared.security.principal import Principal
 
@@ -35,7 +36,11 @@ MAX_BYTES = 10 * 1024 * 1024
 Status = Literal["created", "duplicate", "conflict", "refused"]
 _adapter = TypeAdapter(ReportIn)
 SLICE = 250  # lines validated or prepared between two turns of the event loop (about 7 ms)
-OUTSIDE_AREA = {"field": "district_code", "message": "outside your area", "type": "outside_area"}
+OUTSIDE_AREA = {
+    "field": "district_code",
+    "message": Message("outside_your_area"),
+    "type": "outside_area",
+}
 
 
 @dataclass
@@ -86,7 +91,8 @@ async def parse(
 
 
 def _malformed(exc: json.JSONDecodeError) -> dict[str, Any]:
-    return {"field": "body", "message": f"not valid JSON: {exc.msg}", "type": "json_invalid"}
+    message = Message("malformed_line", reason=exc.msg)
+    return {"field": "body", "message": message, "type": "json_invalid"}
 
 
 # a valid line: its number, its report, and what storing it writes

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -24,48 +23,38 @@ from pydantic import (
     field_validator,
 )
 from pydantic import Strict as StrictType
-from pydantic_core import PydanticCustomError
 
 from warroom_shared.domain import STAGE_LABELS, Dimension, Programme, Sector, Stage
-from warroom_shared.fiscal import fiscal_year_start, today_bangkok
-from warroom_shared.text import ValidText
+from warroom_shared.fiscal import fiscal_year_start, today_bangkok, written_date
+from warroom_shared.i18n import custom_error
+from warroom_shared.text import NoThaiDigitNumber, ValidText
 
 EARLIEST_FISCAL_YEAR = 2560
-STAGES_REQUIRED = "Name at least one participation stage the activity covered: " + ", ".join(
-    f"{stage.value} ({label.th})" for stage, label in STAGE_LABELS.items()
-)
-_ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+STAGES = ", ".join(f"{stage.value} ({label.th})" for stage, label in STAGE_LABELS.items())
 
 
 def _text(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value  # read back from the database
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise PydanticCustomError("date_format", "Input should be a date written YYYY-MM-DD")
-    return value
-
-
 def _some_stage(value: Any) -> Any:
     if value == []:
-        raise PydanticCustomError("stages_empty", STAGES_REQUIRED)
+        raise custom_error("stages_empty", stages=STAGES)
     return value
 
 
 def _not_nil(value: uuid.UUID) -> uuid.UUID:
     if value.int == 0:
-        raise PydanticCustomError("uuid_nil", "Input should not be the nil UUID")
+        raise custom_error("uuid_nil")
     return value
 
 
 Text = Annotated[str, _text(200), ValidText]
 LongText = Annotated[str, _text(10_000), ValidText]
-Count = Annotated[int, StrictType(), Field(ge=0, le=1_000_000)]
-VillageNo = Annotated[int, StrictType(), Field(ge=1, le=99, description="หมู่ที่")]
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Count = Annotated[int, NoThaiDigitNumber, StrictType(), Field(ge=0, le=1_000_000)]
+VillageNo = Annotated[int, NoThaiDigitNumber, StrictType(), Field(ge=1, le=99, description="หมู่ที่")]
+# a Buddhist-era year is named as such when it gives a date that is not in the future
+IsoDate = Annotated[dt.date, written_date(not_after=today_bangkok)]
 ReportId = Annotated[uuid.UUID, AfterValidator(_not_nil)]
 
 
@@ -116,16 +105,16 @@ class ReportContent(Strict):
     @classmethod
     def _in_range(cls, value: dt.date) -> dt.date:
         if value > today_bangkok():
-            raise ValueError("the activity date is in the future (Asia/Bangkok)")
+            raise custom_error("date_in_future")
         if value < fiscal_year_start(EARLIEST_FISCAL_YEAR):
-            raise ValueError(f"the activity date is before fiscal year {EARLIEST_FISCAL_YEAR}")
+            raise custom_error("date_too_early", fiscal_year=EARLIEST_FISCAL_YEAR)
         return value
 
     @field_validator("dimensions", "stages")
     @classmethod
     def _unique(cls, value: list[Any]) -> list[Any]:
         if len(set(value)) != len(value):
-            raise ValueError("each value may appear once")
+            raise custom_error("not_unique")
         return value
 
     def content_hash(self) -> str:

@@ -2,55 +2,155 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
+import datetime as dt
+import hashlib
 import io
 import re
 import uuid
 from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
 from warroom_reporting.models import Report
 from warroom_reporting.store import REPORT_COLUMNS
 from warroom_shared.domain import Sector, Stage
+from warroom_shared.fiscal import fiscal_year_start
 from warroom_shared.http import Problem
+
+Status = Literal["active", "retracted", "all"]
+# newest first (the default) or oldest first, by activity date; the report id breaks ties
+Order = Literal["-activity_date", "activity_date"]
+NEWEST_FIRST: Order = "-activity_date"
 
 
 @dataclass(frozen=True)
 class ReportFilter:
+    """What a list or an export holds, and in which order. `since` and `until` (the query's
+    `from` and `to`) bound the activity date, both inclusive."""
+
     district: str | None = None
     province: str | None = None
+    subdistrict: str | None = None
     fiscal_year: int | None = None
     quarter: int | None = None
     programme: str | None = None
+    status: Status = "active"
+    since: dt.date | None = None
+    until: dt.date | None = None
+    dimension: str | None = None
+    stage: str | None = None
+    order: Order = NEWEST_FIRST
 
-    def where(self, first_arg: int = 1) -> tuple[str, list[Any]]:
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, args = ["true"], []
+
+        def add(condition: str, value: Any) -> None:
+            args.append(value)
+            clauses.append(condition.replace("?", f"${len(args)}"))
+
         columns = {
             "district_code": self.district, "province_code": self.province,
-            "fiscal_year": self.fiscal_year, "quarter": self.quarter, "programme": self.programme,
+            "subdistrict_code": self.subdistrict, "fiscal_year": self.fiscal_year,
+            "quarter": self.quarter, "programme": self.programme,
+            "status": None if self.status == "all" else self.status,
         }  # fmt: skip
-        clauses, args = ["true"], []
         for column, value in columns.items():
             if value is not None:
-                args.append(value)
-                clauses.append(f"{column} = ${first_arg + len(args) - 1}")
+                add(f"{column} = ?", value)
+        for column, value in (("dimensions", self.dimension), ("stages", self.stage)):
+            if value is not None:
+                add(f"? = ANY({column})", value)
+        first, last = self.days()
+        if first is not None:
+            add("activity_date >= ?", first)
+        if last is not None:
+            add("activity_date <= ?", last)
         return " AND ".join(clauses), args
+
+    def days(self) -> tuple[dt.date | None, dt.date | None]:
+        """The activity dates the filter allows, from `since`/`until` and the fiscal period
+        (so that a period's list reads its stretch of the activity-date indexes)."""
+        first, last = self.since, self.until
+        if self.fiscal_year is not None:
+            start, end = _period_days(self.fiscal_year, self.quarter)
+            first = start if first is None else max(first, start)
+            last = end if last is None else min(last, end)
+        return first, last
+
+    def order_by(self) -> str:
+        direction = "DESC" if self.order == NEWEST_FIRST else "ASC"
+        return f"activity_date {direction}, report_id {direction}"
+
+    def fingerprint(self) -> str:
+        """Tells this filter and order from any other (a cursor carries it)."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+
+
+def _period_days(fiscal_year: int, quarter: int | None) -> tuple[dt.date, dt.date]:
+    """The first and last day of a fiscal year, or of one of its quarters."""
+    start = fiscal_year_start(fiscal_year)
+    if quarter is None:
+        return start, fiscal_year_start(fiscal_year + 1) - dt.timedelta(days=1)
+    months = start.month - 1 + 3 * (quarter - 1)
+    first = dt.date(start.year + months // 12, months % 12 + 1, 1)
+    months += 3
+    after = dt.date(start.year + months // 12, months % 12 + 1, 1)
+    return first, after - dt.timedelta(days=1)
+
+
+class BadCursor(ValueError):
+    """A cursor that is not one of this list's (another filter's or order's, or not a cursor)."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page ended: the last report's activity date and id."""
+
+    activity_date: dt.date
+    report_id: uuid.UUID
+
+    def cursor(self, flt: ReportFilter) -> str:
+        """Opaque to clients; it names the filter and order it belongs to."""
+        text = f"{self.activity_date.isoformat()}/{self.report_id}/{flt.fingerprint()}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def of(cls, cursor: str, flt: ReportFilter) -> Position:
+        """The position a cursor of `flt` names; BadCursor for any other."""
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            day, report_id, fingerprint = text.split("/")
+            position = cls(dt.date.fromisoformat(day), uuid.UUID(report_id))
+        except ValueError:
+            raise BadCursor(
+                "not a cursor of this list: pass a next_cursor back as it came"
+            ) from None
+        if fingerprint != flt.fingerprint():
+            raise BadCursor(
+                "the cursor belongs to a list of other filters or another order: "
+                "send the same filters and sort as for its first page"
+            )
+        return position
 
 
 async def page(
-    conn: asyncpg.Connection, flt: ReportFilter, after: uuid.UUID | None, limit: int
+    conn: asyncpg.Connection, flt: ReportFilter, after: Position | None, limit: int
 ) -> list[Report]:
+    """A page of the filtered reports in the filter's order, after `after` (keyset)."""
     where, args = flt.where()
     if after is not None:
-        args.append(after)
-        where += f" AND report_id > ${len(args)}"
+        args += [after.activity_date, after.report_id]
+        beyond = "<" if flt.order == NEWEST_FIRST else ">"
+        where += f" AND (activity_date, report_id) {beyond} (${len(args) - 1}, ${len(args)})"
     args.append(limit)
     rows = await conn.fetch(
         f"SELECT {', '.join(REPORT_COLUMNS)} FROM reports WHERE {where} "
-        f"ORDER BY report_id LIMIT ${len(args)}",
+        f"ORDER BY {flt.order_by()} LIMIT ${len(args)}",
         *args,
     )
     return [Report.model_validate(dict(r)) for r in rows]
@@ -109,8 +209,7 @@ class Exports:
     def slot(self) -> Iterator[None]:
         if self.running >= self.limit:
             raise Problem(
-                503, "too_many_exports",
-                f"{self.limit} exports are running on this server; try again shortly.",
+                503, "too_many_exports", limit=self.limit,
                 headers={"Retry-After": str(self.RETRY_AFTER)},
             )  # fmt: skip
         self.running += 1
@@ -138,7 +237,7 @@ async def csv_chunks(
     with exports.slot():
         async with pool.acquire() as conn, conn.transaction():
             cursor = conn.cursor(
-                f"SELECT * FROM reports WHERE {where} ORDER BY report_id",
+                f"SELECT * FROM reports WHERE {where} ORDER BY {flt.order_by()}",
                 *args,
                 prefetch=rows_per_chunk,
             )

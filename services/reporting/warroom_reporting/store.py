@@ -25,6 +25,7 @@ from warroom_shared import outbox
 from warroom_shared.events import Envelope, ReportAmended, ReportRetracted, ReportSubmitted
 from warroom_shared.fiscal import fiscal_period
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 
 CONTENT_COLUMNS = (
     "programme", "province_code", "district_code", "subdistrict_code", "village_no",
@@ -147,14 +148,15 @@ def prepare(submission: Submission) -> Prepared:
 
 def unstorable(exc: Exception) -> Problem:
     """The answer to a report whose values the database refused (`UNSTORABLE`)."""
-    return Problem(
-        422, "invalid_fields", "The report holds a value that cannot be stored.",
-        fields=[unstorable_field(exc)],
-    )  # fmt: skip
+    return Problem(422, "invalid_fields", Message("unstorable"), fields=[unstorable_field(exc)])
 
 
 def unstorable_field(exc: Exception) -> dict[str, Any]:
-    return {"field": "body", "message": f"cannot be stored: {exc}", "type": "unstorable"}
+    return {
+        "field": "body",
+        "message": Message("unstorable_value", reason=exc),
+        "type": "unstorable",
+    }
 
 
 def submitted_envelope(report: ReportIn, province_code: str, received_on: dt.date) -> Envelope:
@@ -227,10 +229,7 @@ async def answers(
         original = earlier.get(rid)
         same_hash = original["submitted_hash"] if original else first[rid].content_hash()
         if same_hash != report.content_hash():
-            outcomes.append(Problem(
-                409, "report_id_conflict",
-                f"Report {rid} was already submitted with different content.",
-            ))  # fmt: skip
+            outcomes.append(Problem(409, "report_id_conflict", report_id=rid))
         else:
             outcomes.append((original["received_at"] if original else created[rid], False))
     return outcomes
@@ -259,23 +258,26 @@ async def get(conn: asyncpg.Connection, report_id: uuid.UUID) -> Report | None:
     return None if row is None else Report.model_validate(dict(row))
 
 
-async def _locked(conn: asyncpg.Connection, report_id: uuid.UUID, version: int | None) -> Report:
+async def _locked(conn: asyncpg.Connection, report_id: uuid.UUID) -> Report:
+    """The report, locked until the transaction ends; 404 without it, 409 once retracted."""
     row = await conn.fetchrow(
         f"SELECT {', '.join(REPORT_COLUMNS)} FROM reports WHERE report_id = $1 FOR UPDATE",
         report_id,
     )
     if row is None:
-        raise Problem(404, "report_not_found", f"No report {report_id}.")
+        raise Problem(404, "report_not_found", report_id=report_id)
     current = Report.model_validate(dict(row))
     if current.status == "retracted":
-        raise Problem(409, "report_retracted", "The report was retracted; it cannot change.")
+        raise Problem(409, "report_retracted")
+    return current
+
+
+def _require_version(current: Report, version: int | None) -> None:
+    """412 when the caller's If-Match (`version`) is not the report's version now."""
     if version is not None and version != current.version:
         raise Problem(
-            412, "stale_version",
-            f"The report changed since you read it (now version {current.version}).",
-            headers={"ETag": etag(current.version)},
-        )  # fmt: skip
-    return current
+            412, "stale_version", version=current.version, headers={"ETag": etag(current.version)}
+        )
 
 
 def _changes(old: Report, new: ReportContent) -> dict[str, dict[str, Any]]:
@@ -288,15 +290,22 @@ async def amend(
     conn: asyncpg.Connection, report_id: uuid.UUID, version: int, content: ReportContent,
     province_code: str, account: str,
 ) -> Report:  # fmt: skip
+    """A new version with `content`, its history entry and its event; or, when `content` is the
+    report's as it stands, the report unchanged (no version, entry or event), whatever version
+    If-Match named: the change asked for is already made (RFC 9110, 13.1.1), as when a client
+    sends an amendment again after losing the answer to the first."""
     async with conn.transaction():
-        old = await _locked(conn, report_id, version)
+        old = await _locked(conn, report_id)
+        changes = _changes(old, content)
+        if not changes:
+            return old
+        _require_version(old, version)
         sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(CONTENT_COLUMNS, start=2))
         await conn.execute(
             f"UPDATE reports SET {sets}, version = version + 1, updated_at = now() "
             "WHERE report_id = $1",
             report_id, *content_row(content, province_code),
         )  # fmt: skip
-        changes = _changes(old, content)
         await _audit(conn, old, "amended", (content.reported_by, account), changes, content)
         received_on = received_day(old.received_at)
         event = ReportAmended(
@@ -316,7 +325,8 @@ async def retract(
     account: str,
 ) -> Report:  # fmt: skip
     async with conn.transaction():
-        old = await _locked(conn, report_id, version)
+        old = await _locked(conn, report_id)
+        _require_version(old, version)
         await conn.execute(
             "UPDATE reports SET status = 'retracted', version = version + 1, updated_at = now() "
             "WHERE report_id = $1",

@@ -77,7 +77,7 @@ async def checked_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> N
     """A form's CSRF token must be its session's: 403 otherwise."""
     expected = request.session.get("csrf")
     if not isinstance(expected, str) or not secrets.compare_digest(expected, csrf):
-        raise Problem(403, "csrf", "The form is out of date or not ours: reload and try again.")
+        raise Problem(403, "csrf")
 
 
 CsrfChecked = Annotated[None, Depends(checked_csrf)]

@@ -23,6 +23,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 from warroom_shared.security.principal import AccessRole, Principal
 from warroom_shared.security.tokens import InvalidToken, TokenVerifier
 
@@ -47,9 +48,8 @@ class RateLimit:
                 stats = await self.limiter.get_window_stats(item, key)
                 retry = max(1, math.ceil(stats.reset_time - time.time()))
                 raise Problem(
-                    429, "rate_limited", f"Too many requests: at most {item}.",
-                    headers={"Retry-After": str(retry)},
-                )  # fmt: skip
+                    429, "rate_limited", limit=str(item), headers={"Retry-After": str(retry)}
+                )
 
 
 def address_key(host: str | None) -> str:
@@ -66,15 +66,19 @@ class Guard:
     rate_limit: RateLimit
 
 
-def unauthenticated(
-    message: str = "Send a bearer token: Authorization: Bearer <token>.", error: str | None = None
-) -> Problem:
-    challenge = REALM if error is None else f'{REALM}, error="{error}"'
+def unauthenticated(invalid_token: str | None = None) -> Problem:
+    """401: no token, or one that is not valid (`invalid_token`: why)."""
+    if invalid_token is None:
+        return Problem(401, "unauthenticated", headers={"WWW-Authenticate": REALM})
+    challenge = f'{REALM}, error="invalid_token"'
+    message = Message("invalid_token", reason=invalid_token)
     return Problem(401, "unauthenticated", message, headers={"WWW-Authenticate": challenge})
 
 
-def outside_area(what: str) -> Problem:
-    return Problem(403, "outside_area", f"{what} lies outside your area.")
+def outside_area(scope: str, code: str | None = None) -> Problem:
+    """403 for a place outside the caller's area: a `district` or `province` code, or the
+    `national` scope."""
+    return Problem(403, "outside_area", place=Message(f"place_{scope}", code=code))
 
 
 def area_filters(
@@ -83,9 +87,9 @@ def area_filters(
     """A list's district and province filters held to the caller's area: an out-of-area filter
     is refused (403), a missing one becomes the officer's own area."""
     if district is not None and not principal.covers_district(district):
-        raise outside_area(f"The district {district}")
+        raise outside_area("district", district)
     if province is not None and not principal.covers_province(province):
-        raise outside_area(f"The province {province}")
+        raise outside_area("province", province)
     if principal.national:
         return district, province
     return district or principal.district, principal.province
@@ -125,9 +129,9 @@ class Allow(HTTPBearer):
             principal = await guard.verifier.principal(credentials.credentials)
         except InvalidToken as exc:
             await guard.rate_limit.check(address)  # guessing tokens costs signature checks
-            raise unauthenticated(f"The token is not valid: {exc}.", "invalid_token") from None
+            raise unauthenticated(str(exc)) from None
         if principal.role not in self.roles:
-            raise Problem(403, "forbidden", f"A {principal.role} token may not do this.")
+            raise Problem(403, "forbidden", role=principal.role)
         await guard.rate_limit.check(f"sub:{principal.subject}")
         request.state.principal = principal
         return principal

@@ -10,20 +10,20 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from warroom_shared.http import Problem, problem_response
+from warroom_shared.http import Problem, language_of
 from warroom_shared.security.access import Public, RateLimit, address_key, rule_of
 
 
 def public_paths(app: FastAPI, routers: Iterable[APIRouter]) -> frozenset[str]:
-    """The paths of the routers' `PUBLIC` routes and of FastAPI's own documentation."""
-    docs = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    """The paths of the routers' `PUBLIC` routes (the documentation's included) and of the
+    OpenAPI document FastAPI serves."""
     routes = [
         route.path
         for router in routers
         for route in router.routes
         if isinstance(route, APIRoute) and isinstance(rule_of(route), Public)
     ]
-    return frozenset(path for path in (*docs, *routes) if path)
+    return frozenset(path for path in (app.openapi_url, *routes) if path)
 
 
 class PublicRateLimitMiddleware:
@@ -38,9 +38,6 @@ class PublicRateLimitMiddleware:
             try:
                 await self.rate_limit.check(address_key(client[0] if client else None))
             except Problem as refused:
-                response = problem_response(
-                    refused.status, refused.code, refused.message, refused.headers
-                )
-                await response(scope, receive, send)
+                await refused.response(language_of(scope))(scope, receive, send)
                 return
         await self.app(scope, receive, send)

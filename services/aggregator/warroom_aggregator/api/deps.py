@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from warroom_aggregator.topology import NATIONAL_CODE
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.domain import Dimension, Programme, Stage
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 from warroom_shared.security.access import ADMIN, EVERYONE, MONITOR, Allow
 from warroom_shared.security.principal import Principal
 
@@ -45,10 +47,7 @@ async def ready_directory(state: StateDep) -> DistrictDirectory:
     """The district directory, or 503 until its first load from the registry's KV bucket
     (an empty bucket too: the registry has not published the directory yet)."""
     if not state.directory.ready.is_set() or not state.directory.districts:
-        raise Problem(
-            503, "directory_unavailable", "The district directory is loading; try again soon.",
-            headers={"Retry-After": "5"},
-        )  # fmt: skip
+        raise Problem(503, "directory_unavailable", headers={"Retry-After": "5"})
     return state.directory
 
 
@@ -63,9 +62,28 @@ def invalid(field: str, message: str, where: str = "query") -> RequestValidation
     return RequestValidationError([{"loc": (where, field), "msg": message, "type": "value_error"}])
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AskedFilter:
+    """A totals filter as the request gave it; with no scope named, the caller's own area."""
+
+    given: TotalsFilter  # the nation where no scope was named
+    scope_named: bool
+
+    def for_caller(self, principal: Principal | None, by: str | None = None) -> TotalsFilter:
+        """The filter with its scope: as named, else the caller's own area (an officer's
+        district or province, the nation for everyone else), widened to the narrowest place
+        `by` breaks down: a province for by=district, the nation for by=province."""
+        if self.scope_named or principal is None or principal.national or by == "province":
+            return self.given
+        if by == "district" or principal.district is None:
+            assert principal.province is not None
+            return dataclasses.replace(self.given, scope="province", code=principal.province)
+        return dataclasses.replace(self.given, scope="district", code=principal.district)
+
+
 async def totals_filter(
     state: StateDep,
-    scope: Scope = "national",
+    scope: Annotated[Scope | None, Query(description="left out: the caller's area")] = None,
     code: Annotated[
         str | None, Query(pattern=r"^[0-9]{2}([0-9]{2})?$", description="2 or 4 digits")
     ] = None,
@@ -74,25 +92,32 @@ async def totals_filter(
     programme: Programme | None = None,
     dimension: Dimension | None = None,
     stage: Annotated[Stage | None, Query(description="a participation stage")] = None,
-) -> TotalsFilter:
-    """Filters left out mean "all"; a code must match its scope and exist in the directory."""
+) -> AskedFilter:
+    """Filters left out mean "all", a scope left out the caller's own area (an officer's
+    district or province, the nation for everyone else); a code must match its scope and
+    exist in the directory."""
     if stage is not None and dimension is not None:
-        raise invalid("stage", "stage and dimension cannot be combined: a stage is counted alone")
-    digits = CODE_DIGITS[scope]
+        raise invalid("stage", Message("stage_with_dimension"))
+    if scope is None and code is not None:
+        raise invalid("code", Message("code_needs_scope"))
+    digits = CODE_DIGITS[scope or "national"]
     if digits is None and code is not None:
-        raise invalid("code", "national totals take no code")
+        raise invalid("code", Message("national_no_code"))
     if digits is not None and (code is None or len(code) != digits):
-        raise invalid("code", f"scope={scope} needs a {digits}-digit {scope} code")
-    if code is not None:
+        raise invalid("code", Message("scope_needs_code", scope=scope, digits=digits))
+    if scope is not None and code is not None:
         _must_exist(await ready_directory(state), scope, code)
-    code = code or NATIONAL_CODE
-    return TotalsFilter(scope, code, fiscal_year, quarter, programme, dimension, stage)
+    given = TotalsFilter(
+        scope or "national", code or NATIONAL_CODE, fiscal_year, quarter, programme, dimension,
+        stage,
+    )  # fmt: skip
+    return AskedFilter(given, scope_named=scope is not None)
 
 
 def _must_exist(directory: DistrictDirectory, scope: str, code: str) -> None:
     known = directory.in_province(code) if scope == "province" else directory.get(code)
     if not known:
-        raise Problem(404, f"{scope}_not_found", f"No {scope} {code}.")
+        raise Problem(404, f"{scope}_not_found", code=code)
 
 
-FilterDep = Annotated[TotalsFilter, Depends(totals_filter)]
+FilterDep = Annotated[AskedFilter, Depends(totals_filter)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from warroom_shared.http import Problem
-from warroom_shared.security.access import PUBLIC
+from warroom_shared.security.access import PUBLIC, outside_area
 from warroom_web import live
 from warroom_web.session import MaybeUser
 from warroom_web.settings import WebSettings
@@ -28,12 +28,12 @@ async def get_live(
     settings: WebSettings = request.app.state.settings
     digits = {"national": 2, "province": 2, "district": 4}[scope]
     if len(code) != digits or (scope == "national") != (code == "TH"):
-        raise Problem(422, "invalid_code", f"scope={scope} does not take the code {code}.")
+        raise Problem(422, "live_area", scope=scope, code=code)
     public = scope == "national" and settings.public_national_totals
     if user is None and not public:
-        raise Problem(401, "unauthenticated", "Sign in first.")
+        raise Problem(401, "signed_out")
     if user is not None and not user.principal.covers(scope, code):
-        raise Problem(403, "outside_area", "That area lies outside yours.")
+        raise outside_area(scope, code)
     events = live.sse(request.app.state.hub, (scope, code, fy, q), settings.live_interval)
     return StreamingResponse(
         events, media_type="text/event-stream",

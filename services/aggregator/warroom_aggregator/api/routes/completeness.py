@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from warroom_aggregator import deadlines, queries
 from warroom_aggregator.api.deps import (
@@ -28,43 +28,31 @@ from warroom_shared.directory import DistrictDirectory
 from warroom_shared.events import DirectoryDistrict
 from warroom_shared.fiscal import today_bangkok
 from warroom_shared.http import Problem
-from warroom_shared.security.access import (
-    ADMIN,
-    MONITOR,
-    NATIONAL_VIEWER,
-    PROVINCE_OFFICER,
-    Allow,
-    outside_area,
-)
+from warroom_shared.i18n import Message
+from warroom_shared.security.access import area_filters
 from warroom_shared.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["completeness"])
 
-# A district officer's own completeness is a yes or no: it reads its totals instead.
-ProvinceViewer = Annotated[
-    Principal, Depends(Allow(ADMIN, NATIONAL_VIEWER, MONITOR, PROVINCE_OFFICER))
-]
 ProvinceCode = Annotated[str | None, Query(pattern=r"^[0-9]{2}$", examples=["10"])]
 DistrictCode = Annotated[str | None, Query(pattern=r"^[0-9]{4}$", examples=["5001"])]
 
 
 @router.get("/completeness")
 async def get_completeness(
-    principal: ProvinceViewer,
+    principal: Viewer,
     conn: ConnDep,
     directory: DirectoryDep,
     fiscal_year: FiscalYear,
     quarter: Quarter,
     province: ProvinceCode = None,
+    district: DistrictCode = None,
 ) -> Completeness:
-    """The programme's districts of the area (a province officer's own province when it names
-    none): each reported on time (a report received by the quarter's deadline), late, or not
-    yet; the reporting and on-time rates, the deadline and the days left."""
-    if not principal.national:
-        province = province or principal.province
-        if province != principal.province:
-            raise outside_area(f"The province {province}")
-    districts = _programme_districts(directory, province)
+    """The programme's districts of the area (an officer's own district or province when it
+    names none): each reported on time (a report received by the quarter's deadline), late, or
+    not yet; the reporting and on-time rates, the deadline and the days left."""
+    province, district = _area(principal, province, district)
+    districts = _districts(directory, province, district)
     deadline = await deadlines.of_quarter(conn, fiscal_year, quarter)
     reported = await queries.reported_districts(conn, fiscal_year, quarter, deadline.due_on)
     statuses = [_status(d, reported) for d in sorted(districts, key=lambda d: d.code)]
@@ -74,6 +62,7 @@ async def get_completeness(
         fiscal_year=fiscal_year,
         quarter=quarter,
         province=province,
+        district=district,
         due_on=deadline.due_on,
         days_left=(deadline.due_on - today_bangkok()).days,
         districts=len(districts),
@@ -97,7 +86,7 @@ def _programme_districts(
         return directory.in_programme()
     districts = directory.in_province(province)
     if not districts:
-        raise Problem(404, "province_not_found", f"No province {province}.")
+        raise Problem(404, "province_not_found", code=province)
     return [d for d in districts if d.in_programme]
 
 
@@ -129,15 +118,8 @@ async def get_village_completeness(
     """The villages the programme's districts designated for the fiscal year (Sustainable
     Village: one per subdistrict), each with its active reports of the quarter; an officer's
     own area when the filters name none."""
-    if province is not None and district is not None:
-        raise invalid("district", "name a province or a district, not both")
-    if province is None and district is None and not principal.national:
-        district = principal.district
-        province = None if district else principal.province
-    scope, code = _place(province, district)
-    if not principal.covers(scope, code):
-        raise outside_area(f"The {scope} {code}")
-    districts = _village_districts(directory, province, district)
+    province, district = _area(principal, province, district)
+    districts = _districts(directory, province, district)
     reports = await queries.reported_villages(
         conn, fiscal_year, quarter, [d.code for d in districts]
     )
@@ -168,18 +150,25 @@ def _village_rows(
     return sorted(rows, key=lambda r: (r.subdistrict_code, r.village_no))
 
 
-def _place(province: str | None, district: str | None) -> tuple[str, str | None]:
-    if district is not None:
-        return "district", district
-    return ("province", province) if province is not None else ("national", None)
+def _area(
+    principal: Principal, province: str | None, district: str | None
+) -> tuple[str | None, str | None]:
+    """The province or district asked for, else an officer's own area; a place outside the
+    caller's area answers 403."""
+    if province is not None and district is not None:
+        raise invalid("district", Message("province_or_district"))
+    district, province = area_filters(principal, district, province)
+    return (None, district) if district is not None else (province, None)
 
 
-def _village_districts(
+def _districts(
     directory: DistrictDirectory, province: str | None, district: str | None
 ) -> list[DirectoryDistrict]:
+    """The programme's districts of the place: one district (none if it is outside the
+    programme), a province's, or the nation's."""
     if district is not None:
         found = directory.get(district)
         if found is None:
-            raise Problem(404, "district_not_found", f"No district {district}.")
+            raise Problem(404, "district_not_found", code=district)
         return [found] if found.in_programme else []
     return _programme_districts(directory, province)

@@ -21,7 +21,7 @@ async def get_consumer(_: Operator, state: StateDep) -> dict[str, Any]:
     try:
         info = await state.js.consumer_info(REPORTS, CONSUMER, timeout=2)
     except Exception as exc:
-        raise Problem(503, "nats_unavailable", "NATS did not answer.") from exc
+        raise Problem(503, "nats_unavailable") from exc
     return {
         "replica": state.consumer.stats.as_dict(),
         "pending": info.num_pending,

@@ -21,6 +21,7 @@ from warroom_aggregator.queries import TotalsFilter
 from warroom_aggregator.store import FIGURE_COLUMNS
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.domain import Stage
+from warroom_shared.i18n import Message
 from warroom_shared.security.access import EVERYONE, AllowAnonymous, outside_area, unauthenticated
 from warroom_shared.security.principal import Principal
 
@@ -30,10 +31,12 @@ router = APIRouter(prefix="/v1/totals", tags=["totals"])
 async def headline_viewer(
     principal: Annotated[Principal | None, Depends(AllowAnonymous(*EVERYONE))],
     state: StateDep,
-    scope: Scope = "national",
+    scope: Scope | None = None,
 ) -> Principal | None:
-    """The caller; none for the national headline where the operator made it public."""
-    if principal is None and not (state.settings.public_national_totals and scope == "national"):
+    """The caller; none for the national headline (scope national or left out) where the
+    operator made it public."""
+    headline = scope in (None, "national")
+    if principal is None and not (state.settings.public_national_totals and headline):
         raise unauthenticated()
     return principal
 
@@ -43,15 +46,17 @@ MaybeViewer = Annotated[Principal | None, Depends(headline_viewer)]
 
 def _in_area(principal: Principal, f: TotalsFilter) -> None:
     if not principal.covers(f.scope, f.code):
-        raise outside_area(f"The {f.scope} {f.code}" if f.scope != "national" else "The nation")
+        raise outside_area(f.scope, f.code)
 
 
 @router.get("")
 async def get_totals(
-    principal: MaybeViewer, f: FilterDep, conn: ConnDep, state: StateDep
+    principal: MaybeViewer, asked: FilterDep, conn: ConnDep, state: StateDep
 ) -> Totals:
-    """Reports, participants per sector and households of a scope; left-out filters mean all.
-    The national headline needs no token where the operator made it public."""
+    """Reports, participants per sector and households of a scope (left out: the caller's own
+    area, which the answer's scope and code name); left-out filters mean all. The national
+    headline needs no token where the operator made it public."""
+    f = asked.for_caller(principal)
     if principal is not None:
         _in_area(principal, f)
     figures = FigureSet.from_row(await queries.totals(conn, f))
@@ -61,10 +66,12 @@ async def get_totals(
 
 @router.get("/breakdown")
 async def get_breakdown(
-    principal: Viewer, by: BreakdownBy, f: FilterDep, conn: ConnDep, state: StateDep
+    principal: Viewer, by: BreakdownBy, asked: FilterDep, conn: ConnDep, state: StateDep
 ) -> Breakdown:
     """The same figures per province, district, quarter, month, programme, dimension, stage
-    (the funnel, in its order) or sector."""
+    (the funnel, in its order) or sector; with no scope, of the caller's own area (the
+    nation's provinces for by=province, a province's districts for by=district)."""
+    f = asked.for_caller(principal, by)
     _in_area(principal, f)
     _check_breakdown(by, f)
     if by == "sector":
@@ -81,15 +88,15 @@ async def get_breakdown(
 
 def _check_breakdown(by: BreakdownBy, f: TotalsFilter) -> None:
     if by == "province" and f.scope != "national":
-        raise invalid("by", "by=province needs scope=national")
+        raise invalid("by", Message("by_province_scope"))
     if by == "district" and f.scope == "district":
-        raise invalid("by", "by=district needs scope=national or scope=province")
+        raise invalid("by", Message("by_district_scope"))
     if by in ("dimension", "stage") and (f.dimension or f.stage):
-        raise invalid("by", f"by={by} takes neither a dimension nor a stage filter")
+        raise invalid("by", Message("by_takes_no_filter", by=by))
     if by == "month" and f.fiscal_year is None:
-        raise invalid("fiscal_year", "by=month needs a fiscal_year")
+        raise invalid("fiscal_year", Message("by_month_needs_year"))
     if by == "month" and (f.dimension or f.stage):
-        raise invalid("by", "by=month takes neither a dimension nor a stage filter")
+        raise invalid("by", Message("by_takes_no_filter", by="month"))
 
 
 def _keys(by: str, keys: set[str]) -> list[str]:

@@ -39,7 +39,7 @@ async def get_province(
     """One province, with its number of districts and how many of them are in the programme."""
     province = geo.provinces.get(code)
     if province is None:
-        raise Problem(404, "province_not_found", f"No province {code}.")
+        raise Problem(404, "province_not_found", code=code)
     districts = geo.districts_of(code)
     return cacheable(
         request,
@@ -64,7 +64,7 @@ async def list_districts(
     """Districts (amphoe and Bangkok's khet), all or of one province, each saying whether it
     takes part in the programme (the 878 amphoe, unless an operator included the khet)."""
     if province is not None and province not in geo.provinces:
-        raise Problem(404, "province_not_found", f"No province {province}.")
+        raise Problem(404, "province_not_found", code=province)
     districts = geo.districts.values() if province is None else geo.districts_of(province)
     listed = [_district(d, scope) for d in districts]
     if in_programme is not None:
@@ -79,7 +79,7 @@ async def get_district(
     """One district, with its number of subdistricts and whether it is in the programme."""
     district = geo.districts.get(code)
     if district is None:
-        raise Problem(404, "district_not_found", f"No district {code}.")
+        raise Problem(404, "district_not_found", code=code)
     return cacheable(
         request, {**_district(district, scope), "subdistricts": len(geo.subdistricts_of(code))}
     )
@@ -93,5 +93,5 @@ async def list_subdistricts(
 ) -> Response:
     """The subdistricts (tambon, or khwaeng in Bangkok) of one district."""
     if district not in geo.districts:
-        raise Problem(404, "district_not_found", f"No district {district}.")
+        raise Problem(404, "district_not_found", code=district)
     return cacheable(request, [asdict(s) for s in geo.subdistricts_of(district)])

@@ -61,7 +61,7 @@ async def _team_in_area(conn: ConnDep, principal: Principal, team_id: uuid.UUID)
     """The team, or 404 when there is none or it lies outside the caller's area."""
     team = await teams.read_team(conn, team_id)
     if team is None or not principal.covers_district(team.district_code):
-        raise Problem(404, "team_not_found", f"No team {team_id}.")
+        raise Problem(404, "team_not_found", team_id=team_id)
     return team
 
 
@@ -79,9 +79,9 @@ async def create_team(
     district outside the programme)."""
     district = geo.districts.get(body.district_code)
     if district is None:
-        raise Problem(404, "district_not_found", f"No district {body.district_code}.")
+        raise Problem(404, "district_not_found", code=body.district_code)
     if not principal.covers_district(district.code):
-        raise outside_area(f"The district {district.code}")
+        raise outside_area("district", district.code)
     if not scope.includes(district):
         raise outside_programme(district)
     team = await teams.create_team(conn, district.code, district.province_code, body.fiscal_year)
@@ -103,9 +103,9 @@ async def list_teams(
     """Teams with their completeness, filtered by district, province and fiscal year
     (an officer's own area when it names none)."""
     if district is not None and district not in geo.districts:
-        raise Problem(404, "district_not_found", f"No district {district}.")
+        raise Problem(404, "district_not_found", code=district)
     if province is not None and province not in geo.provinces:
-        raise Problem(404, "province_not_found", f"No province {province}.")
+        raise Problem(404, "province_not_found", code=province)
     district, province = area_filters(principal, district, province)
     filters = {"district_code": district, "province_code": province, "fiscal_year": fiscal_year}
     items = await teams.list_teams(conn, filters, cursor, limit)

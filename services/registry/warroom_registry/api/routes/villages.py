@@ -16,6 +16,7 @@ from warroom_registry.geography import District, Geography
 from warroom_registry.programme import ProgrammeScope, outside_programme
 from warroom_registry.villages import Designation, VillageDesignate
 from warroom_shared.http import Problem
+from warroom_shared.i18n import Message
 from warroom_shared.jsonbody import StrictJSONRoute
 from warroom_shared.security.access import (
     ADMIN,
@@ -42,9 +43,9 @@ def _district(geo: Geography, principal: Principal, code: str) -> District:
     """The district, or 404 when there is none, 403 when it lies outside the caller's area."""
     district = geo.districts.get(code)
     if district is None:
-        raise Problem(404, "district_not_found", f"No district {code}.")
+        raise Problem(404, "district_not_found", code=code)
     if not principal.covers_district(code):
-        raise outside_area(f"The district {code}")
+        raise outside_area("district", code)
     return district
 
 
@@ -59,10 +60,9 @@ def _writable(
     found = geo.subdistricts.get(subdistrict)
     if found is None or found.district_code != code:
         raise Problem(
-            422, "subdistrict_not_in_district",
-            f"Subdistrict {subdistrict} is not in district {code}.",
+            422, "subdistrict_not_in_district", subdistrict=subdistrict, district=code,
             fields=[{"field": "path.subdistrict_code", "type": "subdistrict_not_in_district",
-                     "message": f"must be a subdistrict of district {code}"}],
+                     "message": Message("subdistrict_of", district=code)}],
         )  # fmt: skip
     return district
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
@@ -13,39 +12,25 @@ from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
 from warroom_reporting import bulk, queries
-from warroom_reporting.api.deps import ConnDep, DirectoryDep, PoolDep, Reader, Writer
+from warroom_reporting.api.deps import ConnDep, DirectoryDep, PoolDep, Writer
+from warroom_reporting.api.filters import FilterDep, page_start
 from warroom_reporting.models import Report
-from warroom_reporting.queries import ReportFilter
+from warroom_reporting.queries import Position
 from warroom_reporting.validation import require_ready
 from warroom_shared.domain import Programme, Sector, Stage
-from warroom_shared.http import Problem
-from warroom_shared.security.access import ADMIN, MONITOR, NATIONAL_VIEWER, Allow, area_filters
+from warroom_shared.http import Problem, language_of
+from warroom_shared.i18n import localized
+from warroom_shared.security.access import ADMIN, MONITOR, NATIONAL_VIEWER, Allow
 from warroom_shared.security.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
 
-async def report_filter(
-    principal: Reader,
-    district: Annotated[str | None, Query(pattern=r"^[0-9]{4}$")] = None,
-    province: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
-    fiscal_year: Annotated[int | None, Query(ge=2560, le=2700)] = None,
-    quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
-    programme: Programme | None = None,
-) -> ReportFilter:
-    """The list's filters, held to the caller's area."""
-    district, province = area_filters(principal, district, province)
-    return ReportFilter(
-        district, province, fiscal_year, quarter, programme.value if programme else None
-    )
-
-
-FilterDep = Annotated[ReportFilter, Depends(report_filter)]
-
-
 class ReportPage(BaseModel):
     items: list[Report]
-    next_cursor: uuid.UUID | None
+    next_cursor: str | None = Field(
+        description="Opaque: pass it back as `cursor`, with the same filters and sort"
+    )
 
 
 class BulkAnswer(BaseModel):
@@ -81,12 +66,14 @@ class PeriodCounts(BaseModel):
 async def list_reports(
     flt: FilterDep,
     conn: ConnDep,
-    cursor: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(description="a `next_cursor`, as it came")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ReportPage:
-    """Reports matching the filter, a page at a time (pass `next_cursor` back as `cursor`)."""
-    items = await queries.page(conn, flt, cursor, limit)
-    return ReportPage(items=items, next_cursor=items[-1].report_id if len(items) == limit else None)
+    """Reports matching the filter, newest activity first unless `sort` says otherwise, a page
+    at a time (pass `next_cursor` back as `cursor`). Retracted reports only when asked for."""
+    items = await queries.page(conn, flt, page_start(flt, cursor), limit)
+    last = Position(items[-1].activity_date, items[-1].report_id) if len(items) == limit else None
+    return ReportPage(items=items, next_cursor=last.cursor(flt) if last else None)
 
 
 class _Download(StreamingResponse):
@@ -111,7 +98,7 @@ class _Download(StreamingResponse):
 
 @router.get("/reports.csv", response_class=StreamingResponse, responses={503: {}})
 async def export_reports_csv(flt: FilterDep, pool: PoolDep, request: Request) -> StreamingResponse:
-    """The same filter as CSV (UTF-8 with BOM, so Excel shows Thai), streamed. Text that a
+    """The same filter and order as CSV (UTF-8 with BOM, so Excel shows Thai), streamed. Text that a
     spreadsheet would run as a formula comes behind a `'`. A few at once per server: beyond
     that, 503 with Retry-After."""
     rows = queries.csv_chunks(pool, request.app.state.exports, flt)
@@ -135,14 +122,15 @@ async def submit_reports_bulk(
     require_ready(directory)
     lines = (await request.body()).splitlines()
     if len(lines) > bulk.MAX_LINES:
-        raise Problem(413, "too_many_lines", f"Send at most {bulk.MAX_LINES} lines a request.")
+        raise Problem(413, "too_many_lines", max_lines=bulk.MAX_LINES)
     refused, valid = await bulk.parse(lines, directory, principal)
     stored = await bulk.store(pool, valid, directory, principal.subject) if valid else []
     results = sorted(refused + stored, key=lambda r: r.line)
     tally = Counter(r.status for r in results)
     return BulkAnswer(
         created=tally["created"], duplicate=tally["duplicate"], conflict=tally["conflict"],
-        refused=tally["refused"], results=[r.as_dict() for r in results],
+        refused=tally["refused"],
+        results=localized([r.as_dict() for r in results], language_of(request.scope)),
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from warroom_reporting.models import (
 from warroom_reporting.validation import place_errors, refuse, require_ready
 from warroom_shared.directory import DistrictDirectory
 from warroom_shared.http import Problem, version_in
+from warroom_shared.i18n import Message
 from warroom_shared.jsonbody import StrictJSONRoute
 from warroom_shared.security.access import outside_area
 from warroom_shared.security.principal import Principal
@@ -38,7 +39,7 @@ def _checked_province(
     if errors:
         raise refuse(errors)
     if not principal.covers_district(content.district_code):
-        raise outside_area(f"The district {content.district_code}")
+        raise outside_area("district", content.district_code)
     district = directory.get(content.district_code)
     assert district is not None
     return district.province_code
@@ -47,11 +48,11 @@ def _checked_province(
 def _version(if_match: str | None, required: bool) -> int | None:
     if if_match is None:
         if required:
-            raise Problem(428, "precondition_required", "Send If-Match with the report's ETag.")
+            raise Problem(428, "precondition_required")
         return None
     version = version_in(if_match)
     if version is None:
-        raise Problem(412, "stale_version", "If-Match does not name a version of this report.")
+        raise Problem(412, "stale_version", Message("unknown_version"))
     return version
 
 
@@ -76,7 +77,7 @@ async def _report_in_area(conn: ConnDep, principal: Principal, report_id: uuid.U
     """The report, or 404 when there is none or it lies outside the caller's area."""
     report = await store.get(conn, report_id)
     if report is None or not principal.covers_district(report.district_code):
-        raise Problem(404, "report_not_found", f"No report {report_id}.")
+        raise Problem(404, "report_not_found", report_id=report_id)
     return report
 
 
@@ -100,7 +101,8 @@ async def amend_report(
     response: Response,
     if_match: IfMatch = None,
 ) -> Report:
-    """Amend a report (a new version); a stale If-Match answers 412."""
+    """Amend a report (a new version); a stale If-Match answers 412. Content identical to the
+    report's now answers it as it stands, with no new version or event (If-Match stale or not)."""
     version = _version(if_match, required=True)
     assert version is not None
     await _report_in_area(conn, principal, report_id)
@@ -135,5 +137,5 @@ async def get_report_history(
     await _report_in_area(conn, principal, report_id)
     entries = await store.history(conn, report_id)
     if not entries:
-        raise Problem(404, "report_not_found", f"No report {report_id}.")
+        raise Problem(404, "report_not_found", report_id=report_id)
     return entries
