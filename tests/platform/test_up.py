@@ -149,17 +149,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         stop(up)
 
 
-def test_up_serves_the_war_room_website_and_prints_its_address(running: Up) -> None:
-    web = f"http://127.0.0.1:{running.port('web')}"
-    assert f"web       {web}/\n" in running.output()
-    assert answers(running, "web", "/signin")  # the development sign-in: the platform's own key
-    # its one live subscription to the aggregator, with a monitor's token of that key
-    readiness = httpx.get(f"{web}/readyz", timeout=2).json()
-    assert readiness["checks"]["loop:live"] is True
-    wait_until("the website follows the aggregator's stream",
-               lambda: httpx.get(f"{web}/readyz", timeout=2).json()["dependencies"]["live:aggregator"])  # fmt: skip
-
-
 BANNER, BANNER_END = "CAST War Room is up:", "Press Ctrl-C to stop.\n"
 
 
@@ -185,6 +174,17 @@ def test_up_starts_postgres_without_a_connection_refused(running: Up) -> None:
 
     assert "database system is ready to accept connections" in text
     assert "FATAL" not in text
+
+
+def test_up_serves_the_war_room_website_and_prints_its_address(running: Up) -> None:
+    web = f"http://127.0.0.1:{running.port('web')}"
+    assert f"web       {web}/\n" in running.output()
+    assert answers(running, "web", "/signin")  # the development sign-in: the platform's own key
+    # its one live subscription to the aggregator, with a monitor's token of that key
+    readiness = httpx.get(f"{web}/readyz", timeout=2).json()
+    assert readiness["checks"]["loop:live"] is True
+    wait_until("the website follows the aggregator's stream",
+               lambda: httpx.get(f"{web}/readyz", timeout=2).json()["dependencies"]["live:aggregator"])  # fmt: skip
 
 
 def test_up_refuses_a_second_up_on_the_same_data_folder(running: Up) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -35,6 +36,8 @@ FORMS = (8 * 1024, ("application/x-www-form-urlencoded",))  # the sign-in's form
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
     configure_logging(settings.log_level, "web")
+    # httpx writes a line for every call at INFO; the website makes several for each page.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
