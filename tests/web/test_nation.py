@@ -151,8 +151,8 @@ async def test_clicking_the_map_drills_down_to_the_province_then_the_district(
     await expect(page).to_have_url(re.compile(r"/province/12\?fy=2568&q=2$"))  # the same quarter
     await expect(page.get_by_role("heading", level=1)).to_have_text("จังหวัดนนทบุรี")
     await map_fills(page)
-    # its name is written on it (a province's districts are few): the click lands on the name
-    await page.locator("[data-chart=map] svg path[fill='rgb(0,48,120)']").click(force=True)
+    # a province's districts are few: each has its name written on it, where a user clicks
+    await page.locator("[data-chart=map] svg text", has_text="เมืองนนทบุรี").click()
     await expect(page).to_have_url(re.compile(r"/district/1201\?fy=2568&q=2$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("อำเภอเมืองนนทบุรี")
 
