@@ -141,12 +141,24 @@ def _charts(area: Area, lang: Lang) -> list[dict[str, Any]]:
             rows = [{"label": _sector_name(sector, lang), "value": count}
                     for sector, count in section.data["participants"].items()]  # fmt: skip
         elif section.data is not None:
+            data_rows = section.data["rows"]
+            if section_name == "month":
+                data_rows = months_so_far(data_rows, today_bangkok())
             rows = [{"label": (row["name_en"] if lang == "en" else row["name_th"]) or row["key"],
-                     "value": row["reports"]} for row in section.data["rows"]]  # fmt: skip
+                     "value": row["reports"]} for row in data_rows]  # fmt: skip
         charts.append({"id": chart_id, "title": t(title), "kind": kind, "rows": rows,
                        "unavailable": section.unavailable, "label_header": t(header),
                        "value_label": t(counted)})  # fmt: skip
     return charts
+
+
+def months_so_far(rows: list[dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
+    """A trend's months up to this one: a month still to come has no figure yet, and a line
+    falling to 0 there would read as a collapse. Keys are Buddhist-era `2569-11`; `unknown` (reports
+    counted before events carried their month) only when it holds any."""
+    now = f"{today.year + 543}-{today.month:02d}"
+    return [row for row in rows
+            if (row["key"] <= now if row["key"] != "unknown" else row["reports"] > 0)]  # fmt: skip
 
 
 def _sector_name(sector: str, lang: Lang) -> str:
