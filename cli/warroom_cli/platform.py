@@ -237,5 +237,8 @@ def banner(settings: PlatformSettings, nats_urls: dict[str, str]) -> None:
         print(
             f"  {service.name:<9} http://{settings.host}:{settings.service_port(service.name)}{page}"
         )
+    web = f"http://{settings.host}:{settings.service_port('web')}"
+    print(f"  sign in   {web}/signin (development: pick a role and an area)")
     print("  tokens    warroom token --role admin (or district_officer --area 1201, ...)")
+    print("  demo      make demo (in another terminal: a quarter of reports to look at)")
     print("Press Ctrl-C to stop.\n", flush=True)

@@ -179,6 +179,7 @@ def test_up_starts_postgres_without_a_connection_refused(running: Up) -> None:
 def test_up_serves_the_war_room_website_and_prints_its_address(running: Up) -> None:
     web = f"http://127.0.0.1:{running.port('web')}"
     assert f"web       {web}/\n" in running.output()
+    assert f"sign in   {web}/signin " in running.output()
     assert answers(running, "web", "/signin")  # the development sign-in: the platform's own key
     # its one live subscription to the aggregator, with a monitor's token of that key
     readiness = httpx.get(f"{web}/readyz", timeout=2).json()
