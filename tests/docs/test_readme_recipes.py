@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.platform.test_up import Up, ready, start_up, stop, up_env
+from tests.utils.up import Up, running_up
 from warroom_shared.security.principal import AccessRole
 from warroom_shared.security.tokens import DevKeys
 
@@ -80,12 +80,8 @@ def test_readme_recipes_name_no_fixed_address() -> None:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    folder = tmp_path_factory.mktemp("recipes")
-    up = ready(start_up(up_env(folder / "data"), folder / "up.log"))
-    try:
+    with running_up(tmp_path_factory.mktemp("recipes")) as up:
         yield up
-    finally:
-        stop(up)
 
 
 def run_recipes(up: Up, workdir: Path) -> subprocess.CompletedProcess[str]:
