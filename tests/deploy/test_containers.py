@@ -1,7 +1,8 @@
 """What the containers run, run here without Docker: the PostgreSQL roles of
 deploy/postgres/roles.sql, `migrate` (each service as its own role, NATS as the provisioner), then
 the image's entry point serving each service as its own NATS user and role, its health check,
-and a trial's development token accepted by every service."""
+a trial's development token accepted by every service, and the website reading them with neither
+a database nor NATS."""
 
 from __future__ import annotations
 
@@ -242,6 +243,50 @@ def test_every_service_serves_as_its_own_user_and_trusts_the_trial_token(
             assert httpx.get(url).status_code == 401, service
         assert relay.poll() is None
 
+        # The website as compose runs it: the three APIs' URLs, a session secret, no database
+        # or NATS URL; on a trial its live headline's token is minted with the keys volume's key.
+        web_port = free_port()
+        web_env = container_env(
+            **shared,
+            WARROOM_PORT=str(web_port),
+            WARROOM_SESSION_SECRET=uuid.uuid4().hex,
+            **{f"WARROOM_{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in ports.items()},
+        )
+        web = stack.enter_context(container("web", web_env))
+        wait_for_port(web_port, web, 60, "web")
+        until_healthy([script], web_env, web)
+        wanted = {f"api:{service}": True for service in SERVICES} | {"live:aggregator": True}
+        deadline = time.monotonic() + 30
+        while (found := _dependencies(web_port)) != wanted and time.monotonic() < deadline:
+            time.sleep(0.3)  # the live subscription opens after the pod is ready
+        assert found == wanted
+        signin = httpx.get(f"http://127.0.0.1:{web_port}/signin")
+        assert signin.status_code == 200  # the trial's development sign-in
+        assert web.poll() is None
+
+
+def _dependencies(port: int) -> dict[str, bool]:
+    answer: dict[str, bool] = httpx.get(f"http://127.0.0.1:{port}/readyz").json()["dependencies"]
+    return answer
+
+
+def test_the_website_refuses_to_start_in_production_without_its_session_secret() -> None:
+    """As compose and the Kubernetes Secret give it: without the key, no website (a key made
+    per replica would sign out every user whose next request reaches another replica)."""
+    env = container_env(
+        WARROOM_ENVIRONMENT="production",
+        WARROOM_PORT=str(free_port()),
+        WARROOM_HOST="127.0.0.1",
+        WARROOM_AUTH_JWKS_URL="https://sso.example.invalid/certs",
+        WARROOM_AUTH_ISSUER="https://sso.example.invalid",
+        WARROOM_SESSION_SECRET="",  # an empty value in .env or the Secret: as if unset
+    )
+    done = subprocess.run(
+        ["sh", str(ENTRYPOINT), "web"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "WARROOM_SESSION_SECRET" in done.stderr
+
 
 def test_the_health_check_fails_on_no_answer_and_on_a_refused_dependency(
     monkeypatch: pytest.MonkeyPatch,
@@ -257,6 +302,14 @@ def test_the_health_check_fails_on_no_answer_and_on_a_refused_dependency(
 def test_the_entry_point_says_what_it_runs() -> None:
     shown = subprocess.run(["sh", str(ENTRYPOINT), "--help"], capture_output=True, text=True)
     assert shown.returncode == 0
-    for command in ("registry", "reporting", "aggregator", "relay", "migrate", "healthcheck"):
+    for command in (
+        "registry",
+        "reporting",
+        "aggregator",
+        "web",
+        "relay",
+        "migrate",
+        "healthcheck",
+    ):
         assert command in shown.stdout
     assert subprocess.run(["sh", "-n", str(ENTRYPOINT)]).returncode == 0
