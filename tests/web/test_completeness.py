@@ -19,6 +19,7 @@ from tests.utils.factories import report
 from tests.web.conftest import Stack, Visit
 from tests.web.test_nation import serious_violations
 from warroom_cli.embedded import free_port
+from warroom_shared.fiscal import current_period, today_bangkok
 from warroom_shared.security.principal import AccessRole
 from warroom_web.app import create_app
 from warroom_web.settings import WebSettings
@@ -168,16 +169,31 @@ async def test_an_officer_sees_only_their_area(stack: Stack, visit: Visit) -> No
 async def test_the_page_in_english_is_accessible_and_prints_on_a4(
     stack: Stack, visit: Visit
 ) -> None:
-    await reported(stack)
+    today = today_bangkok()  # a report of today: this quarter's, before its deadline
+    body = report(district_code="1201", subdistrict_code="120101", activity_date=str(today))
+    assert (await stack.reporting.post("/v1/reports", json=body)).status_code == 201
+    now = current_period()
+    period = {"fiscal_year": now.year, "quarter": now.quarter, "province": "12"}
+    async with asyncio.timeout(20):
+        while (figures := (await stack.aggregator.get("/v1/completeness", params=period)).json())[
+            "on_time"
+        ] != 1:
+            await asyncio.sleep(0.05)
     await visit.sign_in(AccessRole.NATIONAL_VIEWER)
     page = visit.page
-    await page.goto(visit.base + PAGE + "&lang=en&province=12")
+    await page.goto(visit.base + "/completeness?lang=en&province=12")  # this quarter by default
     await expect(page.get_by_role("heading", level=1)).to_have_text("Reporting completeness")
+    await expect(page.get_by_text(f"Fiscal year {now.year}, quarter {now.quarter}")).to_be_visible()
+    summary = page.locator(".completeness-summary")
+    await expect(summary).to_contain_text(f"Days left{figures['days_left']}")
+    await expect(summary).to_contain_text("On time1")
+    assert (await statuses(page))[-1] == "On time"
     assert await serious_violations(page) == []
     await visit.screenshot("completeness-en")
     await page.emulate_media(media="print")
     await expect(page.get_by_role("button", name="Show")).to_be_hidden()
     await expect(page.get_by_role("table")).to_be_visible()
+    await visit.screenshot("completeness-print")
     pdf = await page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
 
@@ -196,6 +212,9 @@ async def web_alone() -> AsyncIterator[httpx.AsyncClient]:
 async def test_the_page_says_the_aggregator_does_not_answer(
     web_alone: httpx.AsyncClient,
 ) -> None:
+    first = await web_alone.get(PAGE)  # not signed in: the sign-in first, then back here
+    assert first.status_code == 303
+    assert first.headers["location"] == "/signin?next=%2Fcompleteness%3Ffy%3D2568%26q%3D2"
     form = await web_alone.get("/signin")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert csrf is not None
