@@ -15,9 +15,10 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
 
-from tests.utils.apps import Platform, live_server
+from tests.utils.apps import Platform, live_server, serve
 from tests.utils.auth import bearer
 from warroom_aggregator.app import create_app as create_aggregator
+from warroom_cli.embedded import free_port
 from warroom_registry.app import create_app as create_registry
 from warroom_reporting.app import create_app as create_reporting
 from warroom_shared.security.principal import AccessRole
@@ -117,3 +118,14 @@ async def visit(browser: Browser, stack: Stack) -> AsyncIterator[Visit]:
     yield visit
     await context.close()
     assert visit.elsewhere == [], f"the page reached beyond this machine: {visit.elsewhere}"
+
+
+@pytest.fixture
+async def web_alone() -> AsyncIterator[httpx.AsyncClient]:
+    """The website with no service behind it (nothing listens on their ports)."""
+    down = f"http://127.0.0.1:{free_port()}"
+    settings = WebSettings(
+        registry_url=down, reporting_url=down, aggregator_url=down, upstream_timeout=2
+    )
+    async with serve(create_web(settings), headers={}) as client:
+        yield client

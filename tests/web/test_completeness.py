@@ -8,21 +8,15 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from playwright.async_api import Page, expect
 
-from tests.utils.apps import serve
 from tests.utils.factories import report
 from tests.web.conftest import Stack, Visit
 from tests.web.test_nation import serious_violations
-from warroom_cli.embedded import free_port
 from warroom_shared.fiscal import current_period, today_bangkok
 from warroom_shared.security.principal import AccessRole
-from warroom_web.app import create_app
-from warroom_web.settings import WebSettings
 
 PAGE = "/completeness?fy=2568&q=2"
 PERIOD = {"fiscal_year": 2568, "quarter": 2}
@@ -196,17 +190,6 @@ async def test_the_page_in_english_is_accessible_and_prints_on_a4(
     await visit.screenshot("completeness-print")
     pdf = await page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
-
-
-@pytest.fixture
-async def web_alone() -> AsyncIterator[httpx.AsyncClient]:
-    """The website with no aggregator behind it (nothing listens on its port)."""
-    down = f"http://127.0.0.1:{free_port()}"
-    settings = WebSettings(
-        registry_url=down, reporting_url=down, aggregator_url=down, upstream_timeout=2
-    )
-    async with serve(create_app(settings), headers={}) as client:
-        yield client
 
 
 async def test_the_page_says_the_aggregator_does_not_answer(

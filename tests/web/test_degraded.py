@@ -4,7 +4,6 @@ or a 500; the website's own readiness names it without failing."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,17 +12,6 @@ from tests.utils.apps import serve
 from warroom_cli.embedded import free_port
 from warroom_web.app import create_app
 from warroom_web.settings import WebSettings
-
-
-@pytest.fixture
-async def web_alone() -> AsyncIterator[httpx.AsyncClient]:
-    """The website with no service behind it (nothing listens on their ports)."""
-    down = f"http://127.0.0.1:{free_port()}"
-    settings = WebSettings(
-        registry_url=down, reporting_url=down, aggregator_url=down, upstream_timeout=2
-    )
-    async with serve(create_app(settings), headers={}) as client:
-        yield client
 
 
 async def signed_in(client: httpx.AsyncClient, role: str, area: str = "") -> None:
