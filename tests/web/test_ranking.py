@@ -177,6 +177,7 @@ async def test_an_officer_ranks_their_provinces_districts_only(stack: Stack, vis
         ("2", "Mueang Nonthaburi", "0.70"),
     ]
     await expect(page.get_by_label("Province")).to_have_count(0)  # one province: no choice
+    await visit.screenshot("ranking-officer-en")
     for elsewhere in ("&level=province", "&level=district&province=50"):
         answer = await page.goto(visit.base + PAGE + "&lang=en" + elsewhere)
         assert answer is not None
