@@ -63,7 +63,7 @@ async def test_get_completeness_of_province_gives_each_district_on_time_late_or_
     assert {"5006", "5007"} <= set(missing)
     assert body["statuses"][0] == {
         "code": "5001", "province_code": "50", "name_th": "เมืองเชียงใหม่",
-        "name_en": "Mueang Chiang Mai", "status": "on_time",
+        "name_en": "Mueang Chiang Mai", "status": "on_time", "subdistricts": 16,
     }  # fmt: skip
 
 

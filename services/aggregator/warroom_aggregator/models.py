@@ -81,6 +81,10 @@ class DistrictRef(BaseModel):
 
 class DistrictTimeliness(DistrictRef):
     status: Timeliness
+    subdistricts: int = Field(
+        description="the district's subdistricts (tambon; khwaeng in Bangkok), from the registry's "
+        "directory: the size a fair comparison of districts divides by"
+    )
 
 
 class Completeness(BaseModel):

@@ -19,7 +19,7 @@ from warroom_shared.security.principal import AccessRole
 from warroom_shared.service import service_app
 from warroom_shared.sse import streams_end_on_exit_signal
 from warroom_web import devauth, live, session
-from warroom_web.pages import area, completeness, stream
+from warroom_web.pages import area, completeness, ranking, stream
 from warroom_web.settings import WebSettings
 from warroom_web.upstream import ServiceName, Upstream
 
@@ -68,7 +68,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     app = service_app(
         "web", "The War Room website.", lifespan, settings,
-        [area.router, completeness.router, stream.router, devauth.router], csp=CSP,
+        [area.router, completeness.router, ranking.router, stream.router, devauth.router], csp=CSP,
         overrides={path: FORMS for path in ("/signin", "/signout")},
     )  # fmt: skip
     app.state.settings = settings

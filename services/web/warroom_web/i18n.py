@@ -122,6 +122,71 @@ LABELS: dict[str, tuple[str, str]] = {
     "service_registry": ("ทะเบียน", "registry"),
     "service_reporting": ("รายงาน", "reporting"),
     "service_aggregator": ("สรุปผล", "totals"),
+    # the ranking page
+    "main_nav": ("เมนูหลัก", "Main"),
+    "nav_your_area": ("พื้นที่ของคุณ", "Your area"),
+    "ranking": ("การจัดอันดับ", "Ranking"),
+    "ranking_title_province": ("การจัดอันดับจังหวัด", "Provinces ranked"),
+    "ranking_title_district": ("การจัดอันดับอำเภอ", "Districts ranked"),
+    "ranking_of": ("ใน{place}", " in {place}"),
+    "ranking_lead_province": (
+        "จังหวัดเรียงตามจำนวนรายงานต่ออำเภอในโครงการ ไม่ใช่จำนวนรายงานรวม",
+        "Provinces by reports per district of the programme, not by their total"),
+    "ranking_lead_district": ("อำเภอเรียงตามจำนวนรายงานต่อตำบล ไม่ใช่จำนวนรายงานรวม",
+                              "Districts by reports per subdistrict, not by their total"),
+    "ranking_level": ("จัดอันดับระดับ", "Rank"),
+    "level_province": ("จังหวัด", "Provinces"),
+    "level_district": ("อำเภอ", "Districts"),
+    "how_ranked": ("วิธีจัดอันดับ", "How this is ranked"),
+    "method_province": (
+        "แต่ละจังหวัดวัดด้วยจำนวนรายงานของไตรมาสหารด้วยจำนวนอำเภอในโครงการของจังหวัด "
+        "เพราะจังหวัดที่มีอำเภอมากย่อมมีรายงานมากกว่า "
+        "จำนวนรายงานรวมจึงบอกเพียงว่าจังหวัดใหญ่แค่ไหน "
+        "สัดส่วนอำเภอที่รายงานแล้วและที่รายงานตรงเวลาแสดงไว้ประกอบ ไม่ใช้ในการจัดอันดับ",
+        "Each province is measured by the quarter's reports divided by its districts in the "
+        "programme: a province with more districts sends more reports, so its total would "
+        "only say how big it is. The shares of its districts that reported, and on time, "
+        "are shown beside it but do not change its rank."),
+    "method_district": (
+        "แต่ละอำเภอวัดด้วยจำนวนรายงานของไตรมาสหารด้วยจำนวนตำบลของอำเภอ "
+        "เพราะงานของทีมอำเภอกระจายไปทุกตำบล "
+        "(โครงการหมู่บ้านยั่งยืนกำหนดหมู่บ้านตำบลละหนึ่งแห่ง) "
+        "อำเภอที่มีตำบลมากจึงควรมีรายงานมากกว่า",
+        "Each district is measured by the quarter's reports divided by its subdistricts "
+        "(tambon): a district team's work reaches every subdistrict (the Sustainable Village "
+        "programme designates a village in each), so a district with more subdistricts is "
+        "expected to send more reports."),
+    "method_ties": (
+        "ค่าที่เท่ากันเมื่อปัดเป็นทศนิยมสองตำแหน่งได้อันดับเดียวกัน และอันดับถัดไปข้ามไป (1, 2, 2, 4)",
+        "Rates equal to two decimal places share a rank, and the next rank is skipped "
+        "(1, 2, 2, 4)."),
+    "method_guard": (
+        "พื้นที่ที่มีรายงานน้อยกว่า {n} รายงานไม่จัดอันดับ "
+        "เพราะค่าจากรายงานเพียงไม่กี่ฉบับแกว่งมากเกินไป แต่แสดงแยกไว้ด้านล่างพร้อมเหตุผล",
+        "An area with fewer than {n} reports is not ranked, since a rate from a handful of "
+        "reports swings too much; it is listed apart below, with the reason."),
+    "ranking_provisional": ("อันดับเบื้องต้น อาจเปลี่ยนได้จนกว่าจะครบกำหนดส่งรายงาน",
+                            "A provisional ranking, which may change until the deadline."),
+    "rank": ("อันดับ", "Rank"),
+    "rate_subdistrict": ("รายงานต่อตำบล", "Reports per subdistrict"),
+    "districts_in_scope": ("อำเภอในโครงการ", "Districts in the programme"),
+    "reported_share": ("รายงานแล้ว", "Reported"),
+    "on_time_share": ("รายงานตรงเวลา", "On time"),
+    "subdistricts": ("ตำบล", "Subdistricts"),
+    "ranked_caption_province": ("จังหวัดที่จัดอันดับได้ {n} จังหวัด เรียงตามรายงานต่ออำเภอในโครงการจากมากไปน้อย",
+                                "{n} provinces ranked by reports per district of the programme, "
+                                "highest first"),
+    "ranked_caption_district": ("อำเภอที่จัดอันดับได้ {n} อำเภอ เรียงตามรายงานต่อตำบลจากมากไปน้อย",
+                                "{n} districts ranked by reports per subdistrict, highest first"),
+    "nothing_ranked": ("ยังไม่มีพื้นที่ที่มีรายงานถึง {n} รายงานให้จัดอันดับ",
+                       "No area has the {n} reports it takes to be ranked yet"),
+    "too_few": ("รายงานน้อยเกินกว่าจะจัดอันดับ", "Too few to rank"),
+    "too_few_hint": ("พื้นที่เหล่านี้ไม่จัดอันดับในไตรมาสนี้ เรียงตามจำนวนรายงาน",
+                     "These areas are not ranked this quarter; by their reports, most first."),
+    "too_few_show": ("แสดง {n} พื้นที่", "Show the {n} areas"),
+    "reason": ("เหตุผล", "Reason"),
+    "reason_few_reports": ("รายงานน้อยกว่า {n} รายงาน", "Fewer than {n} reports"),
+    "reason_nothing_in_scope": ("ไม่มีพื้นที่ย่อยในโครงการให้หาร", "Nothing in the programme to divide by"),
 }  # fmt: skip
 
 

@@ -93,7 +93,9 @@ def _programme_districts(
 def _status(district: DirectoryDistrict, reported: dict[str, bool]) -> DistrictTimeliness:
     on_time = reported.get(district.code)
     status: Timeliness = "not_yet" if on_time is None else "on_time" if on_time else "late"
-    return DistrictTimeliness(**_ref(district), status=status)
+    return DistrictTimeliness(
+        **_ref(district), status=status, subdistricts=len(district.subdistricts)
+    )
 
 
 def _ref(district: DistrictRef | DirectoryDistrict) -> dict[str, str]:
