@@ -44,12 +44,9 @@ BREAKDOWNS = ("stage", "dimension", "programme", "month")
 
 
 async def read_area(
-    upstream: Upstream, token: str | None, scope: Scope, code: str | None, fy: int, q: int,
-    completeness: bool = True,
-) -> Area:  # fmt: skip
-    """Every section of the page; `Refused` if the aggregator refuses the area itself. Without
-    `completeness` (a district officer may not read it: their own is a yes or no, read from
-    their totals) the quarter's deadline instead."""
+    upstream: Upstream, token: str | None, scope: Scope, code: str | None, fy: int, q: int
+) -> Area:
+    """Every section of the page; `Refused` if the aggregator refuses the area itself."""
     period = {"scope": scope, "code": code, "fiscal_year": fy, "quarter": q}
     calls: dict[str, Any] = {"totals": upstream.get("aggregator", "/v1/totals", token, **period)}
     if token is not None:  # the rest needs a signed-in user (the headline may be public)
@@ -60,13 +57,11 @@ async def read_area(
             calls["places"] = upstream.get(
                 "aggregator", "/v1/totals/breakdown", token, by=places, **period
             )
-        if completeness:  # a district's page finds its status among all the caller may see
-            calls["completeness"] = upstream.get(
-                "aggregator", "/v1/completeness", token, fiscal_year=fy, quarter=q,
-                province=code if scope == "province" else None,
-            )  # fmt: skip
-        else:
-            calls["deadlines"] = upstream.get("aggregator", "/v1/deadlines", token, fiscal_year=fy)
+        calls["completeness"] = upstream.get(
+            "aggregator", "/v1/completeness", token, fiscal_year=fy, quarter=q,
+            province=code if scope == "province" else None,
+            district=code if scope == "district" else None,
+        )  # fmt: skip
     answers = await asyncio.gather(*calls.values(), return_exceptions=True)
     sections = {}
     for name, answer in zip(calls, answers, strict=True):
