@@ -155,3 +155,18 @@ async def test_district_page_shows_its_team_villages_and_latest_reports_and_json
         "reports": {"refused": "forbidden"},
     }  # fmt: skip
     assert monitor_page.count("บทบาทของบัญชีนี้ไม่มีสิทธิ์ดูข้อมูลส่วนนี้") == 3
+
+
+async def test_district_page_says_the_registry_and_reporting_do_not_answer(
+    web_alone: httpx.AsyncClient,
+) -> None:
+    await signed_in(web_alone, "district_officer", "1201")
+    page = await web_alone.get(PAGE)
+    assert page.status_code == 200
+    assert page.text.count("ขณะนี้ไม่สามารถดึงข้อมูลจากบริการ ทะเบียน ได้") == 2  # team, villages
+    assert page.text.count("ขณะนี้ไม่สามารถดึงข้อมูลจากบริการ รายงาน ได้") == 1
+    twin = (await web_alone.get(PAGE + "&format=json")).json()["sections"]
+    assert {k: twin[k] for k in ("team", "villages", "reports")} == {
+        "team": {"unavailable": "registry"}, "villages": {"unavailable": "registry"},
+        "reports": {"unavailable": "reporting"},
+    }  # fmt: skip
