@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from warroom_shared.domain import SECTOR_LABELS, Sector
 from warroom_shared.fiscal import current_period, today_bangkok
 from warroom_shared.security.access import PUBLIC
-from warroom_shared.security.principal import AccessRole
 from warroom_web import geo
 from warroom_web.devauth import landing
 from warroom_web.i18n import Lang, translator
@@ -76,9 +75,7 @@ async def _area(
     fy, q = fy or now.year, q or now.quarter
     upstream: Upstream = request.app.state.upstream
     try:
-        officer = user is not None and user.principal.role is AccessRole.DISTRICT_OFFICER
-        token = user.token if user else None
-        area = await read_area(upstream, token, scope, code, fy, q, completeness=not officer)
+        area = await read_area(upstream, user.token if user else None, scope, code, fy, q)
     except Refused as refused:
         if refused.status == 401:
             return RedirectResponse("/signin", status_code=303)
@@ -107,12 +104,7 @@ def _view(area: Area) -> dict[str, Any]:
     live = f"/live?scope={area.scope}&code={code}&fy={area.fiscal_year}&q={area.quarter}"
     place = geo.places().get(area.code or "", {})
     province = geo.places().get((area.code or "")[:2], {})
-    deadlines = sections.get("deadlines")
-    due = next((d for d in (deadlines.data if deadlines else None) or []
-                if d["quarter"] == area.quarter), None)  # fmt: skip
-    days_left = (dt.date.fromisoformat(due["due_on"]) - today_bangkok()).days if due else None
-    return {"map_rows": rows, "due_on": due and due["due_on"], "days_left": days_left,
-            "name_th": totals.get("name_th") or place.get("name_th"),
+    return {"map_rows": rows, "name_th": totals.get("name_th") or place.get("name_th"),
             "name_en": totals.get("name_en") or place.get("name_en"), "live": live,
             "province": province.get("code"), "province_th": province.get("name_th"),
             "province_en": province.get("name_en")}  # fmt: skip
