@@ -33,6 +33,7 @@ LOOPBACK = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/")
 @dataclass
 class Stack:
     web: str  # the website's base URL
+    registry: httpx.AsyncClient
     reporting: httpx.AsyncClient
     aggregator: httpx.AsyncClient
 
@@ -54,11 +55,12 @@ async def stack(platform: Platform) -> AsyncIterator[Stack]:
         )  # fmt: skip
         async with (
             live_server(create_web(settings)) as web_url,
+            httpx.AsyncClient(base_url=registry_url, headers=bearer()) as registry,
             httpx.AsyncClient(base_url=reporting_url, headers=bearer()) as reporting,
             httpx.AsyncClient(base_url=aggregator_url, headers=bearer()) as totals,
         ):
             await _directory_loaded(totals)
-            yield Stack(web_url, reporting, totals)
+            yield Stack(web_url, registry, reporting, totals)
 
 
 async def _directory_loaded(aggregator: httpx.AsyncClient) -> None:

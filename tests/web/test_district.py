@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from playwright.async_api import expect
 
-from tests.utils.apps import Platform, serve
 from tests.utils.factories import member, report
 from tests.web.conftest import Stack, Visit
 from tests.web.test_degraded import signed_in
 from tests.web.test_nation import serious_violations
-from warroom_registry.app import create_app as create_registry
 from warroom_shared.domain import ROLE_LABELS, Role
 from warroom_shared.security.principal import AccessRole
 
@@ -30,16 +26,10 @@ DAYS = [dt.date(2025, 1, 6) + dt.timedelta(days=7 * n) for n in range(12)]
 MONTHS_TH = {1: "ม.ค.", 2: "ก.พ.", 3: "มี.ค."}
 
 
-@pytest.fixture
-async def registry(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    """The registry's API as an administrator (the same database as the website's registry)."""
-    async with serve(create_registry(platform.registry)) as client:
-        yield client
-
-
-async def district_set_up(stack: Stack, registry: httpx.AsyncClient) -> None:
+async def district_set_up(stack: Stack) -> None:
     """Mueang Nonthaburi's team of FY 2568 with every role but `MISSING`, two designated
     villages, and a report on each of `DAYS`, counted."""
+    registry = stack.registry
     answer = await registry.post("/v1/teams", json={"district_code": "1201", "fiscal_year": 2568})
     assert answer.status_code == 201, answer.text
     team, etag = answer.json()["id"], answer.headers["ETag"]
@@ -73,9 +63,9 @@ def thai_date(day: dt.date) -> str:
 
 
 async def test_district_page_shows_its_team_villages_and_latest_reports_and_json_twin(
-    stack: Stack, registry: httpx.AsyncClient, visit: Visit
+    stack: Stack, visit: Visit
 ) -> None:
-    await district_set_up(stack, registry)
+    await district_set_up(stack)
     await visit.sign_in(AccessRole.DISTRICT_OFFICER, "1201")
     page = visit.page
     await page.goto(visit.base + PAGE)
