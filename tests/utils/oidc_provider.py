@@ -45,6 +45,7 @@ class Provider:
     accounts: dict[str, Account] = field(default_factory=dict)  # username -> account
     service_accounts: dict[str, Account] = field(default_factory=dict)  # client id -> account
     access_ttl: int = 300
+    extra_claims: dict[str, Any] = field(default_factory=dict)  # in every access token
     grants: list[str] = field(default_factory=list)  # grant_type of each token request answered
     refused: list[str] = field(default_factory=list)  # the error of each refused one
     logouts: list[dict[str, str]] = field(default_factory=list)
@@ -79,7 +80,7 @@ class Provider:
             "scope": "openid profile email", "email_verified": True,
             "name": "สมชาย ใจดี", "preferred_username": subject, "given_name": "สมชาย",
             "family_name": "ใจดี", "email": f"{subject}@dopa.example.go.th",
-            **({"warroom_area": account.area} if account.area else {}),
+            **({"warroom_area": account.area} if account.area else {}), **self.extra_claims,
         })  # fmt: skip
 
     def token(self, role: str, area: str | None = None) -> str:

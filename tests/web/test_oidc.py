@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import Browser, Route, expect
@@ -22,8 +24,10 @@ from tests.utils.factories import report
 from tests.utils.oidc_provider import ROLE_CLAIM, Account, Provider, running
 from tests.web.conftest import LOOPBACK, Visit, _directory_loaded
 from warroom_aggregator.app import create_app as create_aggregator
+from warroom_cli.embedded import free_port
 from warroom_registry.app import create_app as create_registry
 from warroom_reporting.app import create_app as create_reporting
+from warroom_web import oidc
 from warroom_web.app import create_app as create_web
 from warroom_web.devauth import local_path
 from warroom_web.settings import WebSettings
@@ -216,6 +220,12 @@ async def test_a_sign_in_that_went_wrong_says_why(platform: Platform, idp: Provi
         answer = await web.get(denied)
         assert answer.status_code == 403
         assert "The identity provider refused, or the sign-in was cancelled." in answer.text
+        # A user in many groups, all mapped into the token: too much for a cookie.
+        idp.extra_claims = {"groups": [f"/moi/province-{n:02}/district-team" for n in range(99)]}
+        answer = await web.get(await at_provider(web, idp, await to_provider(web), "somchai"))
+        assert answer.status_code == 502
+        assert "tokens are too large for this website" in answer.text
+        assert len(answer.headers.get("set-cookie", "")) < 4096  # none that a browser would drop
 
 
 async def test_the_token_is_refreshed_near_its_expiry_until_the_provider_refuses(
@@ -277,6 +287,28 @@ async def test_the_live_token_renews_and_the_count_keeps_moving(
         # The viewer's own 4-second token is long gone: the next page renews it.
         assert (await web.get("/?fy=2568&q=2")).status_code == 200
         assert users_grants(idp) == ["authorization_code", "refresh_token"]
+
+
+async def test_the_embedded_default_mints_the_live_token_again_before_it_expires() -> None:
+    token = oidc.service_token(WebSettings(token_refresh_margin=60), None)
+    assert token is not None  # the suite's development key is at hand
+    first, expires = await token()
+    assert await token() == (first, expires)  # an hour left: the same token
+    claims = jwt.decode(first, options={"verify_signature": False})
+    assert claims["warroom_role"] == "monitor"
+    assert abs(claims["exp"] - expires) <= 1  # whole seconds in the token
+    token.margin = expires - time.time() + 1  # as if its hour were nearly over
+    second, _ = await token()
+    assert second != first
+    assert token.renewals == 2
+
+
+async def test_an_unreachable_provider_gets_a_clear_page() -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    async with serve(create_web(WebSettings(oidc_issuer=nowhere)), headers={}) as web:
+        answer = await web.get("/signin/oidc?lang=en")
+        assert answer.status_code == 502
+        assert "The identity provider cannot be reached just now" in answer.text
 
 
 async def test_no_development_sign_in_in_production_only_the_providers(idp: Provider) -> None:

@@ -224,6 +224,7 @@ async def get_signin_callback(_: Anyone, request: Request) -> Response:
         return _problem(request, "no_role", 403)
     back, lang = request.session.get("next", ""), request.session.get("lang", "th")
     session.sign_in(request, tokens)
+    request.session["via"] = "oidc"  # sign-out ends the provider's session too
     if session.cookie_size(request) > COOKIE_LIMIT:
         log.error("the identity provider's tokens are too large for the session cookie")
         session.sign_out(request)
@@ -237,7 +238,7 @@ async def get_signin_callback(_: Anyone, request: Request) -> Response:
 async def post_signout(_: Anyone, __: CsrfChecked, request: Request) -> Response:
     """End the session here, and at the identity provider where it has an end-session address."""
     provider = _provider(request)
-    ours = "refresh" in request.session
+    ours = request.session.get("via") == "oidc"
     session.sign_out(request)
     back = str(request.url_for("get_signin"))
     if provider is not None and ours and (url := await provider.logout_url(back)):

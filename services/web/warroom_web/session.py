@@ -66,7 +66,10 @@ def sign_in(request: Request, token: str | Tokens) -> None:
 
 
 def _keep(request: Request, tokens: Tokens) -> None:
-    request.session.update(token=tokens.access, refresh=tokens.refresh, expires=int(tokens.expires))
+    """Without a refresh token (a provider may give none) the session lasts as its token does."""
+    request.session["token"] = tokens.access
+    if tokens.refresh:
+        request.session.update(refresh=tokens.refresh, expires=int(tokens.expires))
 
 
 def cookie_size(request: Request) -> int:

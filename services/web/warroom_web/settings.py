@@ -57,6 +57,8 @@ class WebSettings(WarroomSettings):
             raise ValueError(
                 "WARROOM_LIVE_CLIENT_ID needs WARROOM_LIVE_CLIENT_SECRET and WARROOM_OIDC_ISSUER"
             )
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("WARROOM_OIDC_SCOPES must include openid (the ID token and its nonce)")
         if self.live_client_id is not None and self.live_token is not None:
             raise ValueError("WARROOM_LIVE_CLIENT_ID or WARROOM_LIVE_TOKEN, not both")
         if self.session_secret is None:
