@@ -33,6 +33,9 @@ NATS_USER = {  # which NATS user and database role each warroom container runs a
     "migrate": "provisioner",
 }
 
+# The website's clients at the identity provider: empty is "none" (a public client; a trial).
+OPTIONAL_SECRETS = ("WARROOM_OIDC_CLIENT_SECRET", "WARROOM_LIVE_CLIENT_SECRET")
+
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
@@ -198,6 +201,9 @@ def test_the_website_has_no_database_or_nats_user_and_reads_the_apis_inside(
         "${WARROOM_SESSION_SECRET:?set it in .env (see .env.example)}"
     )
     assert env["WARROOM_LIVE_TOKEN"] == "${WARROOM_LIVE_TOKEN:-}"  # optional: empty is unset
+    for name in OPTIONAL_SECRETS:  # a public client has no secret; a trial, no provider
+        assert env[name] == f"${{{name}:-}}", name
+    assert env["WARROOM_OIDC_ISSUER"] == "${WARROOM_OIDC_ISSUER:-}"
     assert env["WARROOM_ENVIRONMENT"] == "${WARROOM_ENVIRONMENT:-production}"
     # the same public headline on the website and the aggregator's API
     public = compose["x-env"]["WARROOM_PUBLIC_NATIONAL_TOTALS"]
@@ -226,13 +232,14 @@ def test_no_secret_is_written_in_the_file_and_every_one_is_required() -> None:
         "WARROOM_SESSION_SECRET",
     } <= required
     for variable in re.findall(r"\$\{([A-Z_]+)", text):
-        if "PASSWORD" in variable or "SECRET" in variable:
+        if ("PASSWORD" in variable or "SECRET" in variable) and variable not in OPTIONAL_SECRETS:
             assert variable in required, f"{variable} has a default"
     example = (ROOT / ".env.example").read_text()
     given = dict(re.findall(r"^([A-Z_]+)=(.*)$", example, re.MULTILINE))
     assert required <= set(given), "every required variable is in .env.example"
     assert all(given[v] == "" for v in required), ".env.example holds no password"
     assert given["WARROOM_LIVE_TOKEN"] == ""
+    assert all(given[v] == "" for v in OPTIONAL_SECRETS)
 
 
 def test_postgres_gets_a_role_per_service(services: dict[str, Any]) -> None:

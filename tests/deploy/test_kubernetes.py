@@ -297,6 +297,8 @@ def test_the_website_has_no_database_or_nats_user_and_its_secret_from_the_secret
     warroom_secrets = generated(docs, "Secret", "warroom-secrets")["metadata"]["name"]
     assert secrets == {
         "WARROOM_SESSION_SECRET": {"name": warroom_secrets, "key": "WEB_SESSION_SECRET"},
+        "WARROOM_OIDC_CLIENT_SECRET": {"name": warroom_secrets, "key": "WEB_OIDC_CLIENT_SECRET"},
+        "WARROOM_LIVE_CLIENT_SECRET": {"name": warroom_secrets, "key": "WEB_LIVE_CLIENT_SECRET"},
         "WARROOM_LIVE_TOKEN": {"name": warroom_secrets, "key": "WEB_LIVE_TOKEN"},
     }
     assert set(env) == set(secrets)  # no NATS_PASSWORD, no WARROOM_NATS_URL, no database URL
@@ -385,7 +387,8 @@ def test_the_secrets_are_the_operators_own(built: tuple[str, list[Manifest]]) ->
     lines = [line for line in example.read_text().splitlines() if line and line[0] != "#"]
     given = dict(line.split("=", 1) for line in lines)
     assert set(given) == set(secret["data"])
-    assert {"WEB_SESSION_SECRET", "WEB_LIVE_TOKEN"} <= set(given)
+    assert {"WEB_SESSION_SECRET", "WEB_OIDC_CLIENT_SECRET", "WEB_LIVE_CLIENT_SECRET",
+            "WEB_LIVE_TOKEN"} <= set(given)  # fmt: skip
     for key, value in given.items():
         if key.endswith(("_PASSWORD", "_SECRET", "_TOKEN")):
             assert value == "", key

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,10 +14,9 @@ from fastapi.staticfiles import StaticFiles
 
 from warroom_shared.logging import configure_logging
 from warroom_shared.metrics import Metrics
-from warroom_shared.security.principal import AccessRole
 from warroom_shared.service import service_app
 from warroom_shared.sse import streams_end_on_exit_signal
-from warroom_web import devauth, live, session
+from warroom_web import devauth, live, oidc, session
 from warroom_web.pages import area, completeness, ranking, stream
 from warroom_web.settings import WebSettings
 from warroom_web.upstream import ServiceName, Upstream
@@ -46,10 +44,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         hub = live.Hub(metrics.gauge("warroom_web_live_viewers", "Browsers following /live"))
         app.state.upstream, app.state.hub = upstream, hub
         loops = {}
-        token = _live_token(settings)
+        token = app.state.live_token = oidc.service_token(settings, app.state.oidc)
         if token is not None:
             url = settings.aggregator_url.rstrip("/") + "/v1/stream"
-            loops["live"] = asyncio.create_task(hub.run(upstream.client, url, token))
+            loops["live"] = asyncio.create_task(
+                hub.run(upstream.client, url, token, settings.token_refresh_margin)
+            )
         app.state.readiness.watch(
             None, None, loops=loops,
             checks={**{f"api:{name}": _alive(upstream, name) for name in upstream.urls},
@@ -66,27 +66,25 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 await asyncio.gather(*loops.values(), return_exceptions=True)
                 await upstream.close()
 
+    provider = oidc.Provider(settings) if settings.oidc_issuer else None
     app = service_app(
         "web", "The War Room website.", lifespan, settings,
-        [area.router, completeness.router, ranking.router, stream.router, devauth.router], csp=CSP,
-        overrides={path: FORMS for path in ("/signin", "/signout")},
+        [area.router, completeness.router, ranking.router, stream.router, devauth.router,
+         oidc.router],
+        csp=_csp(provider), overrides={path: FORMS for path in ("/signin", "/signout")},
     )  # fmt: skip
-    app.state.settings = settings
+    app.state.settings, app.state.oidc = settings, provider
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     session.install(app, settings)
     return app
 
 
-def _live_token(settings: WebSettings) -> Callable[[], str] | None:
-    """The live stream's token: the configured one, or a monitor's minted with the embedded
-    default's key at each (re)connection."""
-    if settings.live_token is not None:
-        fixed = settings.live_token
-        return lambda: fixed
-    keys = settings.dev_keys()
-    if keys is None:
-        return None
-    return lambda: keys.mint(AccessRole.MONITOR, subject="web-live", ttl=dt.timedelta(hours=1))
+def _csp(provider: oidc.Provider | None) -> bytes:
+    """The sign-out form ends at the identity provider's end-session address: its origin is
+    the one other place a form of ours may lead (browsers check redirects against it too)."""
+    if provider is None:
+        return CSP
+    return CSP.replace(b"form-action 'self'", f"form-action 'self' {provider.origin()}".encode())
 
 
 def _connected(hub: live.Hub) -> Callable[[], Awaitable[bool]]:

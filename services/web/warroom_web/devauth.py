@@ -1,11 +1,12 @@
 """The development sign-in of the embedded default: pick a role and an area, get a development
 token signed with the platform's own key (the one the services trust there). Off in production
-and wherever that key is not at hand; an identity provider's sign-in goes through `session`."""
+and wherever that key is not at hand; an identity provider's sign-in is `oidc`'s."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,13 +33,26 @@ def landing(principal: Principal, lang_query: str = "") -> str:
     return f"/{lang_query}"
 
 
+def local_path(path: str) -> str:
+    """`path` if it is one of this site's (`/province/12?lang=en`), else "": a return address
+    never sends the user to another site."""
+    # Browsers read `/\host` as `//host`, and drop tabs and newlines before they look.
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return ""
+    return path if path.isprintable() else ""
+
+
 @router.get("/signin", response_class=HTMLResponse)
 async def get_signin(_: Anyone, request: Request, user: MaybeUser) -> Response:
-    """The sign-in page (the development one where it is on)."""
+    """The sign-in page: the identity provider's where it is set, the development one where it
+    is on."""
     enabled = _settings(request).dev_keys() is not None
-    form = {"next": request.query_params.get("next", "")}
-    return page(request, "pages/signin.html", user, enabled=enabled, errors={}, form=form,
-                roles=list(AccessRole), status_code=200 if enabled else 404)  # fmt: skip
+    oidc = request.app.state.oidc is not None
+    back = local_path(request.query_params.get("next", ""))
+    oidc_url = "/signin/oidc?" + urlencode({"next": back, **_lang(request)})
+    return page(request, "pages/signin.html", user, enabled=enabled, errors={},
+                form={"next": back}, roles=list(AccessRole), oidc=oidc, oidc_url=oidc_url,
+                status_code=200 if enabled or oidc else 404)  # fmt: skip
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -52,12 +66,12 @@ async def post_signin(
     keys = settings.dev_keys()
     if keys is None:
         return page(request, "pages/signin.html", None, enabled=False, errors={}, form={},
-                    roles=list(AccessRole), status_code=404)  # fmt: skip
+                    roles=list(AccessRole), oidc=False, status_code=404)  # fmt: skip
     errors = _errors(role, area.strip(), lang_of(request))
     if errors:
         return page(request, "pages/signin.html", None, enabled=True, errors=errors,
                     form={"role": role, "area": area, "next": next}, roles=list(AccessRole),
-                    status_code=422)  # fmt: skip
+                    oidc=False, status_code=422)  # fmt: skip
     access = AccessRole(role)
     token = keys.mint(
         access, area.strip() or None, subject=f"web-dev-{access}-{area.strip() or 'all'}",
@@ -67,15 +81,11 @@ async def post_signin(
     principal = Principal(subject="", role=access, area=area.strip() or None)
     lang_query = "?lang=en" if lang_of(request) == "en" else ""
     # Back where the user was sent from: a path of ours only, never another site.
-    back = next if next.startswith("/") and not next.startswith(("//", "/\\")) else ""
-    return RedirectResponse(back or landing(principal, lang_query), status_code=303)
+    return RedirectResponse(local_path(next) or landing(principal, lang_query), status_code=303)
 
 
-@router.post("/signout")
-async def post_signout(_: Anyone, __: CsrfChecked, request: Request) -> Response:
-    """End the session."""
-    session.sign_out(request)
-    return RedirectResponse("/signin", status_code=303)
+def _lang(request: Request) -> dict[str, str]:
+    return {"lang": "en"} if lang_of(request) == "en" else {}
 
 
 def _errors(role: str, area: str, lang: str) -> dict[str, str]:

@@ -218,6 +218,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "activity_date": ("วันที่ทำกิจกรรม", "Activity date"),
     "report_place": ("เรื่องและพื้นที่", "Report and place"),
     "subdistrict_of": ("ต.{name}", "{name}"),
+    "idp_signin": ("เข้าสู่ระบบด้วยบัญชีของหน่วยงาน", "Sign in with your organisation's account"),
+    "idp_signin_hint": ("ระบบจะพาไปยังหน้าเข้าสู่ระบบของผู้ให้บริการยืนยันตัวตน แล้วกลับมาที่พื้นที่ของคุณ",
+                        "You go to the identity provider's sign-in page, then back to your area."),
+    "signin_failed": ("เข้าสู่ระบบไม่สำเร็จ", "Signing in did not work"),
+    "signin_failed_access_denied": ("ผู้ให้บริการยืนยันตัวตนไม่อนุญาตให้เข้าสู่ระบบ หรือมีการยกเลิกการเข้าสู่ระบบ",
+                                    "The identity provider refused, or the sign-in was cancelled."),
+    "signin_failed_mismatching_state": ("คำขอเข้าสู่ระบบนี้หมดอายุหรือไม่ได้เริ่มจากเบราว์เซอร์นี้ โปรดเริ่มใหม่",
+                                        "This sign-in expired or was not started in this browser. "
+                                        "Start again."),
+    "signin_failed_refused": ("ผู้ให้บริการยืนยันตัวตนไม่ยอมรับคำขอเข้าสู่ระบบนี้ โปรดเริ่มใหม่",
+                              "The identity provider did not accept this sign-in. Start again."),
+    "signin_failed_no_role": ("บัญชีของคุณยังไม่มีบทบาทในระบบ War Room โปรดติดต่อผู้ดูแลระบบ",
+                              "Your account has no War Room role yet. Ask your administrator."),
+    "signin_failed_unreachable": ("ขณะนี้ติดต่อผู้ให้บริการยืนยันตัวตนไม่ได้ โปรดลองใหม่อีกครั้งในอีกสักครู่",
+                                  "The identity provider cannot be reached just now. Try again in "
+                                  "a minute."),
+    "signin_failed_not_configured": ("ระบบนี้ไม่ได้ตั้งค่าผู้ให้บริการยืนยันตัวตน",
+                                     "No identity provider is set up on this installation."),
+    "signin_failed_too_large": ("ข้อมูลบัญชีจากผู้ให้บริการยืนยันตัวตนใหญ่เกินกว่าจะเก็บในคุกกี้ได้ โปรดแจ้งผู้ดูแลระบบ",
+                                "The identity provider's tokens are too large for this website's "
+                                "session. Ask your administrator."),
+    "signin_again": ("เข้าสู่ระบบอีกครั้ง", "Sign in again"),
 }  # fmt: skip
 
 

@@ -14,10 +14,12 @@ import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
+from authlib.integrations.base_client import OAuthError
 from prometheus_client import Gauge
 
 from warroom_shared.fiscal import BANGKOK
@@ -26,6 +28,7 @@ from warroom_web.i18n import number
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, int, int]  # scope, code ("TH" for the nation), fiscal year, quarter
+Credential = tuple[str, float]  # a bearer token and when it expires (seconds since the epoch)
 FIELDS = ("reports", "participants_total", "households")  # what a page shows live
 
 
@@ -57,6 +60,7 @@ class Hub:
         self.connected = asyncio.Event()
         self.closed = asyncio.Event()
         self.updates = 0
+        self.renewals = 0  # connections ended because their token was about to expire
 
     @property
     def viewers(self) -> int:
@@ -96,20 +100,37 @@ class Hub:
         for viewer in self._viewers.get(key, ()):
             viewer.offer(figures)
 
-    async def run(self, client: httpx.AsyncClient, url: str, token: Callable[[], str]) -> None:
-        """Follow the aggregator's stream for good: reconnect after 0.5 s, doubling to 10 s."""
+    async def run(
+        self, client: httpx.AsyncClient, url: str, token: Callable[[], Awaitable[Credential]],
+        margin: float = 60.0,
+    ) -> None:  # fmt: skip
+        """Follow the aggregator's stream for good: reconnect after 0.5 s, doubling to 10 s, and
+        at once with a new token when the connection's is `margin` seconds from expiring (the
+        aggregator sends the latest figures first, so nothing is missed in between)."""
         delay = 0.5
         while not self.closed.is_set():
             try:
-                async for figures in _events(client, url, token(), self.connected):
-                    delay = 0.5
-                    self.publish(figures)
-            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                bearer, expires = await token()
+                async with asyncio.timeout_at(_loop_time(expires - margin)):
+                    async for figures in _events(client, url, bearer, self.connected):
+                        delay = 0.5
+                        self.publish(figures)
+            except TimeoutError:
+                self.renewals += 1
+                self.connected.clear()
+                continue  # the token's time is up: a new one, a new connection
+            except (httpx.HTTPError, OAuthError, ValueError, KeyError) as exc:
                 log.warning("the live stream from the aggregator broke: %r", exc)
             self.connected.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.closed.wait(), delay)
             delay = min(delay * 2, 10.0)
+
+
+def _loop_time(epoch: float) -> float:
+    """An epoch time on the event loop's clock, at least a second from now."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + max(epoch - time.time(), 1.0)
 
 
 async def _events(

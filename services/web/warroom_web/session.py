@@ -1,15 +1,20 @@
 """Who is signed in: a signed, httpOnly, SameSite=Lax session cookie (Secure in production)
 holding the user's bearer token, and a CSRF token that every form sends back.
 
-How the token got there is the sign-in's business (`devauth` on the embedded default; an OpenID
-Connect code flow can put an identity provider's token in the same place: `sign_in`)."""
+How the token got there is the sign-in's business (`devauth` on the embedded default, `oidc` with
+an identity provider, which also leaves a refresh token and the expiry: the access token is then
+renewed on the first request within `token_refresh_margin` of its expiry)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
+import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import httpx
 from fastapi import Depends, FastAPI, Form, Request
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -19,7 +24,20 @@ from warroom_shared.security.principal import Principal
 from warroom_shared.security.tokens import InvalidToken
 from warroom_web.settings import WebSettings
 
+if TYPE_CHECKING:
+    from warroom_web.oidc import Provider
+
 COOKIE = "warroom_session"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What the session keeps of the identity provider's answer (not the ID token: the cookie
+    stays small)."""
+
+    access: str
+    refresh: str
+    expires: float  # seconds since the epoch
 
 
 @dataclass(frozen=True)
@@ -37,10 +55,28 @@ def install(app: FastAPI, settings: WebSettings) -> None:
     )  # fmt: skip
 
 
-def sign_in(request: Request, token: str) -> None:
+def sign_in(request: Request, token: str | Tokens) -> None:
     """A new session (a new CSRF token too: nothing from before signing in carries over)."""
     request.session.clear()
-    request.session.update(token=token, csrf=secrets.token_urlsafe(32))
+    request.session["csrf"] = secrets.token_urlsafe(32)
+    if isinstance(token, Tokens):
+        _keep(request, token)
+    else:
+        request.session["token"] = token
+
+
+def _keep(request: Request, tokens: Tokens) -> None:
+    """Without a refresh token (a provider may give none) the session lasts as its token does."""
+    request.session["token"] = tokens.access
+    if tokens.refresh:
+        request.session.update(refresh=tokens.refresh, expires=int(tokens.expires))
+
+
+def cookie_size(request: Request) -> int:
+    """The session cookie's value as `SessionMiddleware` will write it (JSON, base64, then a
+    timestamp and a signature)."""
+    encoded = base64.b64encode(json.dumps(request.session).encode())
+    return len(encoded) + 1 + 6 + 1 + 27
 
 
 def sign_out(request: Request) -> None:
@@ -53,6 +89,10 @@ async def current_user(request: Request) -> User | None:
     token = request.session.get("token")
     if not isinstance(token, str):
         return None
+    if _expiring(request):
+        token = await _refreshed(request, token)
+        if token is None:
+            return None
     guard: Guard = request.app.state.guard
     try:
         principal = await guard.verifier.principal(token)
@@ -60,6 +100,33 @@ async def current_user(request: Request) -> User | None:
         sign_out(request)
         return None
     return User(principal, token)
+
+
+def _expiring(request: Request) -> bool:
+    expires, refresh = request.session.get("expires"), request.session.get("refresh")
+    if not isinstance(expires, int) or not isinstance(refresh, str):
+        return False
+    settings: WebSettings = request.app.state.settings
+    return expires - time.time() < settings.token_refresh_margin
+
+
+async def _refreshed(request: Request, token: str) -> str | None:
+    """The session's access token renewed with its refresh token. The session is dropped when
+    the provider refuses (the user signs in again); when it cannot be reached, the token in hand
+    serves while it lasts."""
+    provider: Provider | None = request.app.state.oidc
+    if provider is None:
+        sign_out(request)
+        return None
+    try:
+        renewed = await provider.refresh(request.session["refresh"])
+    except httpx.HTTPError:
+        return token
+    if renewed is None:
+        sign_out(request)
+        return None
+    _keep(request, renewed)
+    return renewed.access
 
 
 MaybeUser = Annotated[User | None, Depends(current_user)]
