@@ -5,11 +5,13 @@ Debian package, `make browser`) that may reach nothing but this machine."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,11 +61,11 @@ async def stack(platform: Platform) -> AsyncIterator[Stack]:
             httpx.AsyncClient(base_url=reporting_url, headers=bearer()) as reporting,
             httpx.AsyncClient(base_url=aggregator_url, headers=bearer()) as totals,
         ):
-            await _directory_loaded(totals)
+            await directory_loaded(totals)
             yield Stack(web_url, registry, reporting, totals)
 
 
-async def _directory_loaded(aggregator: httpx.AsyncClient) -> None:
+async def directory_loaded(aggregator: httpx.AsyncClient) -> None:
     async with asyncio.timeout(30):
         while (
             await aggregator.get("/v1/completeness?fiscal_year=2568&quarter=2")
@@ -104,10 +106,12 @@ class Visit:
         await self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-@pytest.fixture
-async def visit(browser: Browser, stack: Stack) -> AsyncIterator[Visit]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-    visit = Visit(context, await context.new_page(), stack.web)
+@contextlib.asynccontextmanager
+async def visiting(browser: Browser, base: str, **options: Any) -> AsyncIterator[Visit]:
+    """A new browser context on the site at `base`; on leaving, it must have asked for nothing
+    beyond this machine."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    visit = Visit(context, await context.new_page(), base)
 
     async def only_loopback(route: Route) -> None:
         if LOOPBACK.match(route.request.url):
@@ -117,9 +121,17 @@ async def visit(browser: Browser, stack: Stack) -> AsyncIterator[Visit]:
             await route.abort()
 
     await context.route("**/*", only_loopback)
-    yield visit
-    await context.close()
+    try:
+        yield visit
+    finally:
+        await context.close()
     assert visit.elsewhere == [], f"the page reached beyond this machine: {visit.elsewhere}"
+
+
+@pytest.fixture
+async def visit(browser: Browser, stack: Stack) -> AsyncIterator[Visit]:
+    async with visiting(browser, stack.web, locale="th-TH") as visit:
+        yield visit
 
 
 @pytest.fixture

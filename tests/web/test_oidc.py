@@ -17,12 +17,12 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import Browser, Route, expect
+from playwright.async_api import Browser, expect
 
 from tests.utils.apps import Platform, live_server, serve
 from tests.utils.factories import report
 from tests.utils.oidc_provider import ROLE_CLAIM, Account, Provider, running
-from tests.web.conftest import LOOPBACK, Visit, _directory_loaded
+from tests.web.conftest import directory_loaded, visiting
 from warroom_aggregator.app import create_app as create_aggregator
 from warroom_cli.embedded import free_port
 from warroom_registry.app import create_app as create_registry
@@ -91,7 +91,7 @@ async def site(platform: Platform, idp: Provider, margin: float = 60.0) -> Async
             httpx.AsyncClient(base_url=reporting_url, headers=admin) as reporting,
             httpx.AsyncClient(base_url=aggregator_url, headers=admin) as totals,
         ):
-            await _directory_loaded(totals)
+            await directory_loaded(totals)
             yield Site(web_url, app, settings, reporting, totals)
 
 
@@ -127,18 +127,7 @@ async def signed_in(web: httpx.AsyncClient, idp: Provider, username: str, next: 
 async def test_officer_signs_in_through_the_provider_lands_on_their_district_and_signs_out(
     browser: Browser, platform: Platform, idp: Provider
 ) -> None:
-    async with site(platform, idp) as s:
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
-        visit = Visit(context, await context.new_page(), s.web)
-
-        async def only_loopback(route: Route) -> None:
-            if LOOPBACK.match(route.request.url):
-                await route.continue_()
-            else:
-                visit.elsewhere.append(route.request.url)
-                await route.abort()
-
-        await context.route("**/*", only_loopback)
+    async with site(platform, idp) as s, visiting(browser, s.web) as visit:
         page = visit.page
         await page.goto(s.web + "/?lang=en")
         await expect(page).to_have_url(re.compile(r"/signin\?next="))
@@ -153,7 +142,7 @@ async def test_officer_signs_in_through_the_provider_lands_on_their_district_and
         await expect(page).to_have_url(re.compile(r"/district/1201\?lang=en$"))
         await expect(page.get_by_role("heading", level=1)).to_contain_text("Mueang Nonthaburi")
         await expect(page.get_by_text("Signed in as District officer 1201")).to_be_visible()
-        cookie = next(c for c in await context.cookies() if c["name"] == "warroom_session")
+        cookie = next(c for c in await visit.context.cookies() if c["name"] == "warroom_session")
         assert cookie["httpOnly"]
         assert cookie["sameSite"] == "Lax"
         await visit.screenshot("district-oidc")
@@ -164,8 +153,6 @@ async def test_officer_signs_in_through_the_provider_lands_on_their_district_and
         ]
         await page.goto(s.web + "/district/1201")
         await expect(page).to_have_url(re.compile(r"/signin\?next="))
-        await context.close()
-        assert visit.elsewhere == []
 
 
 async def test_the_code_needs_the_pkce_verifier_and_the_cookie_stays_small(
