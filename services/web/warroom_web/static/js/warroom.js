@@ -31,8 +31,9 @@
   function bar(el, d) {
     init(el).setOption(Object.assign({}, base, {
       grid: {left: 8, right: 48, top: 8, bottom: 8, containLabel: true},
-      xAxis: {type: "value", axisLabel: {formatter: number}},
-      yAxis: {type: "category", data: d.labels.slice().reverse(), axisTick: {show: false}},
+      xAxis: {type: "value", axisLabel: {formatter: number, hideOverlap: true}},
+      yAxis: {type: "category", data: d.labels.slice().reverse(), axisTick: {show: false},
+              axisLabel: {width: 220, overflow: "break", lineHeight: 16}},
       series: [{type: "bar", name: d.name, barMaxWidth: 28, data: d.values.slice().reverse(), itemStyle: {color: BLUE},
                 label: {show: true, position: "right", formatter: function (p) { return number(p.value); }}}]
     }));
