@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import csv
+import gc
 import io
 import itertools
 import json
@@ -263,6 +264,9 @@ def import_file(
                 for res in answer["results"] if res["status"] in ("refused", "conflict")
             )  # fmt: skip
             progress.advance(task, size)
+            # httpx keeps a response in a reference cycle with its request, and so with the
+            # chunk's body, until a full collection: make one, or every body sent is kept.
+            gc.collect()
 
         # Chunks are read and converted while the ones before them are sent, at most
         # `parallel` in flight: sending starts at once and memory stays flat.
