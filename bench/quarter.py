@@ -4,10 +4,12 @@ the file's own sums, beside the raw pipeline on the same servers in the same run
 same rows, publish of as many events, pull-and-ack of the stream); then `warroom aggregator
 rebuild` of the quarter's events beside a raw pull-and-ack of the same stream.
 
-python -m bench.quarter [--reports 1109193] [--chunk 10000] [--parallel 4]
+python -m bench.quarter [--reports 1109193] [--chunk 10000] [--parallel 4] [--relay service]
 
 The services run as `warroom up` runs them: registry, reporting (its outbox relay in process)
 and aggregator, one uvicorn process each, on the embedded PostgreSQL (durable) and NATS.
+`--relay process` runs the relay as `warroom relay` instead, a process of its own, with the
+service's turned off.
 """
 
 from __future__ import annotations
@@ -70,6 +72,16 @@ def _cpu(pid: int) -> tuple[int, str, float, float]:
     f = tail.split()
     own, children = (int(f[11]) + int(f[12])) / TICKS, (int(f[13]) + int(f[14])) / TICKS
     return int(f[1]), head.split("(", 1)[1], own, children
+
+
+@contextlib.contextmanager
+def relay(env: dict[str, str]) -> Iterator[int]:
+    """`warroom relay` in a process of its own: its pid."""
+    proc = spawn([WARROOM, "relay"], env=env)
+    try:
+        yield proc.pid
+    finally:
+        stop_process(proc)
 
 
 @dataclass
@@ -139,17 +151,20 @@ class Import:
     checked: float = 0.0
     reconciled: float = 0.0
     import_cpu: float = 0.0
+    import_rss: float = 0.0  # MiB, the most the import held at once
     cpu: dict[str, float] = field(default_factory=dict)
 
 
 def _run_import(args: list[str], env: dict[str, str], out: dict[str, object]) -> None:
-    """`warroom import` to its end; its exit code, output and CPU seconds (from wait4)."""
+    """`warroom import` to its end; its exit code, output, CPU seconds and largest resident
+    memory (from wait4)."""
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     text = proc.stdout.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    out.update(code=proc.returncode, text=text, cpu=usage.ru_utime + usage.ru_stime)
+    out.update(code=proc.returncode, text=text, cpu=usage.ru_utime + usage.ru_stime,
+               rss=usage.ru_maxrss / 1024)  # fmt: skip
 
 
 async def import_quarter(
@@ -208,6 +223,7 @@ async def import_quarter(
     assert reconcile.returncode == 0, reconcile.stdout + reconcile.stderr
     print(f"  warroom reconcile exit 0 at {result.reconciled:.1f} s")
     result.import_cpu = float(done["cpu"])  # type: ignore[arg-type]
+    result.import_rss = float(done["rss"])  # type: ignore[arg-type]
     return result
 
 
@@ -287,7 +303,7 @@ def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:>9,.0f}/s  {seconds:7.1f} s"
 
 
-def run(n: int, chunk: int, parallel: int) -> None:
+def run(n: int, chunk: int, parallel: int, relay_in: str) -> None:
     with tempfile.TemporaryDirectory(prefix="warroom-quarter-") as tmp, servers() as s:
         asyncio.run(prepare(s))
         quarter = Quarter.of()
@@ -308,16 +324,20 @@ def run(n: int, chunk: int, parallel: int) -> None:
             )
             villages = designate(registry, s.token, quarter)
             print(f"{villages:,} Sustainable Villages designated through the registry")
+            relaying = {"WARROOM_RELAY_ENABLED": str(relay_in == "service").lower()}
             reporting, reporting_pid = stack.enter_context(
-                service("warroom_reporting.app:create_app", env)
+                service("warroom_reporting.app:create_app", {**env, **relaying})
             )
+            pids = {"reporting": reporting_pid}
+            if relay_in == "process":
+                pids["relay"] = stack.enter_context(relay(env))
             aggregator, aggregator_pid = stack.enter_context(
                 service("warroom_aggregator.app:create_app", env)
             )
             urls = {"reporting": reporting, "aggregator": aggregator}
-            meter = CpuMeter({"reporting": reporting_pid, "aggregator": aggregator_pid,
-                              "registry": registry_pid})  # fmt: skip
-            print(f"warroom import --chunk {chunk} --parallel {parallel}, from the file's start:")
+            meter = CpuMeter({**pids, "aggregator": aggregator_pid, "registry": registry_pid})
+            print(f"warroom import --chunk {chunk} --parallel {parallel}, relay in {relay_in}, "
+                  "from the file's start:")  # fmt: skip
             got = asyncio.run(import_quarter(s, sheet, n, urls, env, meter, chunk, parallel))
             print("raw pipeline on the same servers (the same rows, as many events):")
             raw = asyncio.run(raw_pipeline(s, sheet, n))
@@ -346,6 +366,7 @@ def report(n: int, got: Import, raw: Raw, rebuilt: float) -> None:
         f"where the time went (CPU seconds until all counted, {got.counted:.0f} s of wall on "
         f"{os.cpu_count()} cores):  " + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
     )
+    print(f"warroom import held at most {got.import_rss:,.0f} MiB (maximum resident set)")
     print(f"rebuild: {_rate(n, rebuilt)}; {rebuilt / raw.pull:.2f}x the raw nats-py pull-and-ack "
           f"of the same stream, {rebuilt / raw.puller:.2f}x the Puller's")  # fmt: skip
 
@@ -355,8 +376,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--reports", type=int, default=REAL_Q2_2568)
     parser.add_argument("--chunk", type=int, default=10_000, help="warroom import --chunk")
     parser.add_argument("--parallel", type=int, default=4, help="warroom import --parallel")
+    parser.add_argument(
+        "--relay", choices=("service", "process"), default="service",
+        help="the outbox relay in the reporting service (as `warroom up` runs it) or as "
+        "`warroom relay`, a process of its own",
+    )  # fmt: skip
     args, _ = parser.parse_known_args(argv)
-    run(args.reports, args.chunk, args.parallel)
+    run(args.reports, args.chunk, args.parallel, args.relay)
 
 
 if __name__ == "__main__":

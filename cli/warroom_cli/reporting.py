@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import codecs
 import csv
+import gc
 import io
+import itertools
 import json
 import signal
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import httpx
 import typer
@@ -38,6 +41,7 @@ CSV_NEEDED = ("programme", "district_code", "activity_date", "dimensions", "titl
               "reported_by_name", "reported_by_position")  # fmt: skip
 SHOWN = 20  # refused lines printed; the others are counted
 WRITERS = "admin or district_officer"  # the roles that may send reports
+BLOCK = 1 << 20  # bytes read at a time while checking that a file is UTF-8
 
 
 def relay() -> None:
@@ -105,41 +109,78 @@ def _int(value: str | None) -> int | str:
     return value or 0
 
 
-def read_lines(path: Path) -> tuple[list[int], list[bytes]]:
-    """The file's reports as NDJSON lines, with each one's line number in the file (for a CSV
-    row, its first line). A file that is not UTF-8, or a CSV without a column every report
-    needs, fails at once, before anything is sent."""
-    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise Failure(
-            f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} on line {line}): "
-            "save it as UTF-8 (a spreadsheet's 'CSV UTF-8')"
-        ) from exc
-    if path.suffix.lower() == ".csv":
-        return _csv_lines(path, text)
-    numbered = [(n, line.rstrip(b"\r")) for n, line in enumerate(data.split(b"\n"), start=1)]
-    kept = [(n, line) for n, line in numbered if line.strip()]
-    return [n for n, _ in kept], [line for _, line in kept]
+# a chunk's line numbers, the service's answer to it, and the bytes of the file it came from
+Answered = tuple[list[int], dict[str, Any], int]
+# a chunk of the file: each report's line number (for a CSV row, its first line), its NDJSON
+# line, and the bytes of the file it came from (for the progress bar)
+Chunk = tuple[list[int], list[bytes], int]
 
 
-def _csv_lines(path: Path, text: str) -> tuple[list[int], list[bytes]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), restval="")
+def check_utf8(path: Path) -> None:
+    """Fail at once, before anything is sent, when the file is not UTF-8, naming the line. Read
+    a block at a time and cut after its last line break (no UTF-8 sequence holds one), so that
+    memory stays flat whatever the file's size."""
+    lines = 0
+    with path.open("rb") as f:
+        rest = f.read(BLOCK).removeprefix(codecs.BOM_UTF8)
+        while rest:
+            more = f.read(BLOCK)
+            cut = len(rest) if not more else rest.rfind(b"\n") + 1
+            try:
+                rest[:cut].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = lines + rest.count(b"\n", 0, exc.start) + 1
+                raise Failure(
+                    f"{path} is not UTF-8 text (byte {rest[exc.start]:#04x} on line {line}): "
+                    "save it as UTF-8 (a spreadsheet's 'CSV UTF-8')"
+                ) from exc
+            lines += rest.count(b"\n", 0, cut)
+            rest = rest[cut:] + more
+
+
+def read_chunks(path: Path, size: int) -> Iterator[Chunk]:
+    """The file's reports as NDJSON lines, `size` a chunk, read as they are sent. A file that is
+    not UTF-8, or a CSV without a column every report needs, fails at once, before anything is
+    sent."""
+    check_utf8(path)
+    with path.open("rb") as raw:
+        if path.suffix.lower() == ".csv":
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            numbered = _csv_lines(path, text)
+        else:
+            numbered = _ndjson_lines(raw)
+        done = 0
+        while batch := list(itertools.islice(numbered, size)):
+            now = raw.tell()
+            yield [n for n, _ in batch], [line for _, line in batch], now - done
+            done = now
+
+
+def _ndjson_lines(raw: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(raw, start=1):
+        line = line.rstrip(b"\n").rstrip(b"\r")
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)
+        if line.strip():
+            yield number, line
+
+
+def _csv_lines(path: Path, text: IO[str]) -> Iterator[tuple[int, bytes]]:
+    reader = csv.DictReader(text, restval="")
     missing = [column for column in CSV_NEEDED if column not in (reader.fieldnames or ())]
     if missing:
         raise Failure(
             f"{path} has no column {', '.join(missing)} (it needs the columns of "
             "GET /v1/reports.csv)"
         )
-    numbers, lines = [], []
+    return _csv_rows(reader)
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, bytes]]:
     for row in reader:
         # `line_num` is the row's last line: a quoted cell may hold line breaks
         breaks = sum(cell.count("\n") for cell in row.values() if isinstance(cell, str))
-        numbers.append(reader.line_num - breaks)
-        lines.append(json.dumps(csv_report(row), ensure_ascii=False).encode())
-    return numbers, lines
+        yield reader.line_num - breaks, json.dumps(csv_report(row), ensure_ascii=False).encode()
 
 
 def post_chunk(client: httpx.Client, body: bytes) -> httpx.Response:
@@ -196,7 +237,6 @@ def import_file(
     Exit 0: every report created or already there; 1: some refused (or sent before with other
     content); 2: could not run (the file unreadable or not UTF-8, a column missing, the service
     unreachable, the token refused)."""
-    numbers, lines = read_lines(file)
     headers = bearer(token)
     tally = {"created": 0, "duplicate": 0, "conflict": 0, "refused": 0}
     refusals: list[tuple[int, str]] = []
@@ -208,36 +248,51 @@ def import_file(
         ThreadPoolExecutor(parallel) as pool,
         Progress() as progress,
     ):  # fmt: skip
-        task = progress.add_task(f"importing {file.name}", total=len(lines))
+        task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
 
-        def send(start: int) -> tuple[int, dict[str, Any]]:
-            r = post_chunk(client, b"\n".join(lines[start : start + chunk]))
+        def send(numbers: list[int], lines: list[bytes], size: int) -> Answered:
+            r = post_chunk(client, b"\n".join(lines))
             r.raise_for_status()
-            return start, r.json()
+            return numbers, r.json(), size
 
+        def answered(future: Future[Answered]) -> None:
+            numbers, answer, size = future.result()
+            for key in tally:
+                tally[key] += answer[key]
+            refusals.extend(
+                (numbers[res["line"] - 1], refusal(res))
+                for res in answer["results"] if res["status"] in ("refused", "conflict")
+            )  # fmt: skip
+            progress.advance(task, size)
+            # httpx keeps a response in a reference cycle with its request, and so with the
+            # chunk's body, until a full collection: make one, or every body sent is kept.
+            gc.collect()
+
+        # Chunks are read and converted while the ones before them are sent, at most
+        # `parallel` in flight: sending starts at once and memory stays flat.
+        sending: set[Future[Answered]] = set()
         try:
-            for done in as_completed([pool.submit(send, s) for s in range(0, len(lines), chunk)]):
-                start, answer = done.result()
-                for key in tally:
-                    tally[key] += answer[key]
-                refusals += [
-                    (numbers[start + res["line"] - 1], refusal(res))
-                    for res in answer["results"] if res["status"] in ("refused", "conflict")
-                ]  # fmt: skip
-                progress.advance(task, min(chunk, len(lines) - start))
+            for chunk_of_file in read_chunks(file, chunk):
+                if len(sending) >= parallel:
+                    done, sending = wait(sending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        answered(future)
+                sending.add(pool.submit(send, *chunk_of_file))
+            for future in as_completed(sending):
+                answered(future)
         except httpx.HTTPError as exc:
             pool.shutdown(wait=False, cancel_futures=True)
             failure = http_failure(exc, "the reporting service", WRITERS)
-            answered = sum(tally.values())
-            if answered:
-                failure = Failure(f"{failure}; {answered} of {len(lines)} reports were answered "
-                                  "before: run it again, none is created twice")  # fmt: skip
+            if total := sum(tally.values()):
+                failure = Failure(f"{failure}; {total} reports were answered before: run it "
+                                  "again, none is created twice")  # fmt: skip
             raise failure from exc
     for line, text in sorted(refusals)[:SHOWN]:
         typer.echo(f"line {line}: {text}", err=True)
     if len(refusals) > SHOWN:
         typer.echo(f"… and {len(refusals) - SHOWN} more", err=True)
     typer.echo(
-        f"{file.name}: {len(lines)} reports: " + ", ".join(f"{v} {k}" for k, v in tally.items())
+        f"{file.name}: {sum(tally.values())} reports: "
+        + ", ".join(f"{v} {k}" for k, v in tally.items())
     )
     raise typer.Exit(1 if refusals else 0)

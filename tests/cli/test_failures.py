@@ -66,6 +66,19 @@ def test_import_of_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> Non
     assert "reports.csv is not UTF-8 text (byte 0xb9 on line 3)" in line
 
 
+def test_import_checks_the_whole_file_is_utf8_before_sending_anything(tmp_path: Path) -> None:
+    """The file is read as it is sent, but a byte that is not UTF-8 far into it (past the
+    blocks the check reads at a time) still stops the import before its first request: here no
+    service listens, and the line names the byte, not the service."""
+    ndjson = tmp_path / "reports.ndjson"
+    good = '{"title": "ประปาหมู่บ้าน"}\n'.encode()
+    lines = 3 * (1 << 20) // len(good)
+    ndjson.write_bytes(good * lines + '{"title": "น้ำ"}\n'.encode("tis-620"))
+    url = f"http://127.0.0.1:{free_port()}"
+    line = failure_line(run("import", str(ndjson), "--url", url, env=embedded_env(tmp_path)))
+    assert f"reports.ndjson is not UTF-8 text (byte 0xb9 on line {lines + 1})" in line
+
+
 def test_reconcile_with_the_platform_down_could_not_compare(tmp_path: Path) -> None:
     args = ("reconcile", "--fiscal-year", "2568", "--quarter", "2", "--wait", "0")
     line = failure_line(run(*args, env=embedded_env(tmp_path)))
