@@ -8,7 +8,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from tests.aggregator.events import Key, Reports, Vector, in_scope, publish
+from tests.aggregator.events import Key, Reports, Vector, figures, in_scope, publish
 from tests.aggregator.helpers import eventually
 from tests.aggregator.live import sse_events
 from tests.utils.apps import live_server, serve
@@ -159,6 +159,37 @@ async def test_totals_updates_are_published_on_nats(
         "province", "10", None, None,
     )  # fmt: skip
     assert body["participants_total"] == sum(body["participants"].values())
+
+
+async def test_feed_publishes_the_first_change_at_once_and_the_next_a_round_later(
+    settings: AggregatorSettings, js: JetStreamContext, nc: NATS
+) -> None:
+    """Rounds an hour apart: a change after a quiet interval is published without waiting for
+    one; a change counted meanwhile waits for the next round, which stopping brings forward."""
+    national: list[int] = []  # reports of FY 2568 Q2, as each update said
+
+    async def on_update(msg: Msg) -> None:
+        body = json.loads(msg.data)
+        if (body["fiscal_year"], body["quarter"]) == (2568, 2):
+            national.append(body["reports"])
+
+    await nc.subscribe("warroom.totals.updated.national.TH", cb=on_update)
+    reports = Reports()
+    reports.submit(figures("1001"))
+    hourly = settings.model_copy(update={"publish_interval": 3600.0})
+    async with serve(create_app(hourly)) as aggregator:
+
+        async def counted() -> int:
+            answer = await aggregator.get("/v1/totals", params={"fiscal_year": 2568, "quarter": 2})
+            return int(answer.json()["reports"]) if answer.status_code == 200 else -1
+
+        await publish(js, reports.envelopes)
+        await eventually(lambda: asyncio.sleep(0, national), lambda got: got == [1])
+        reports.submit(figures("5025"))
+        await publish(js, reports.envelopes[1:])
+        await eventually(counted, lambda n: n == 2)
+        assert national == [1]  # counted, but not published before the round an hour on
+    await eventually(lambda: asyncio.sleep(0, national), lambda got: got == [1, 2])
 
 
 async def test_exit_signal_ends_streams_then_does_what_it_did(settings: AggregatorSettings) -> None:

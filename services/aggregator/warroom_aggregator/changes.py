@@ -1,10 +1,13 @@
 """Coalesced change notifications: `warroom.totals.updated.<scope>.<code>` on core NATS.
 
-Committed batches only mark which (district, fiscal year, quarter) moved; every
-`publish_interval` the feed reads the new overall totals of those districts, their provinces and
-the nation and publishes one message each. However fast reports arrive, a monitoring consumer
-gets at most one message per scope and code per interval, and the consumer's hot path pays a
-set insertion per event, no query and no publish.
+Committed batches only mark which (district, fiscal year, quarter) moved; in rounds at most
+one per `publish_interval` (start to start) the feed reads the new overall totals of those
+districts, their provinces and the nation and publishes one message each. The first change after
+a quiet interval goes out at once; what changes meanwhile waits for the next round (throttled on
+the leading edge, not ticks: a lone change does not wait for a tick, and under load the rounds
+follow each other an interval apart, not an interval plus the round's own query). However fast
+reports arrive, a monitoring consumer gets at most one message per scope and code per interval,
+and the consumer's hot path pays a set insertion per event, no query and no publish.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from collections.abc import Sequence
 
 import asyncpg
@@ -48,21 +52,32 @@ class ChangeFeed:
         self._interval = interval
         self._dirty: set[tuple[str, int, int]] = set()
         self._stop = asyncio.Event()
+        self._marked = asyncio.Event()  # something to publish, or stopping
         self.published = 0
 
     def mark(self, figures: Sequence[Figures]) -> None:
         """Called after a commit with the figures it moved (old and new of an amendment)."""
         self._dirty.update((f.district_code, f.fiscal_year, f.quarter) for f in figures)
+        self._marked.set()
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        began = -math.inf  # the last round's start
         while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval)
+            await self._marked.wait()
+            wait = began + self._interval - loop.time()
+            if wait > 0:  # a round within the interval: this one waits for its end
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), wait)
+            self._marked.clear()  # before the query: a mark meanwhile makes the next round
+            began = loop.time()
             await self.flush()
+        await self.flush()  # what was marked during the last round
 
     def stop(self) -> None:
         """Publish what is marked one last time, then return from `run`."""
         self._stop.set()
+        self._marked.set()
 
     async def flush(self) -> int:
         dirty, self._dirty = self._dirty, set()
@@ -76,6 +91,7 @@ class ChangeFeed:
         except Exception:  # database or broker away: publish these next round
             log.warning("could not publish total changes; retrying", exc_info=True)
             self._dirty |= dirty
+            self._marked.set()  # the next round, an interval on
             return 0
         self.published += len(rows)
         return len(rows)

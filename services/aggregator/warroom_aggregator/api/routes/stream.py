@@ -1,4 +1,6 @@
-"""Server-Sent Events of total changes, coalesced: at most one update per `stream_interval`."""
+"""Server-Sent Events of total changes, coalesced: at most one update per `stream_interval`, which
+is shorter than the change feed's `publish_interval`, so that each round of the feed goes out as it
+arrives."""
 
 from __future__ import annotations
 
