@@ -41,8 +41,14 @@ from warroom_shared.security.principal import AccessRole
 from warroom_shared.security.tokens import DevKeys
 
 PERIOD = "fy=2568&q=2"
-PAGES = ("/", "/province/12", "/district/1201", "/completeness", "/ranking",
-         "/ranking?level=district")
+PAGES = (
+    "/",
+    "/province/12",
+    "/district/1201",
+    "/completeness",
+    "/ranking",
+    "/ranking?level=district",
+)
 TARGET_MS = 1000.0  # every page answers within 1 s of server time (the target)
 
 
