@@ -4,6 +4,9 @@ service's measured rate; bulk against raw COPY/publish.
 
 python -m bench.reporting [--requests 20000] [--concurrency 32] [--bulk 200000] [--bulk-parallel 4]
     [--freshness-seconds 20]
+
+`--bulk 0` leaves out the bulk import and the POSTs during one; `--freshness-seconds 0` leaves
+out freshness: `--bulk 0 --freshness-seconds 0` measures the single POSTs and their baselines only.
 """
 
 from __future__ import annotations
@@ -219,13 +222,19 @@ def main(argv: list[str]) -> None:
         with balanced_serving("warroom_reporting.app:create_app", env, args.workers) as url:
             asyncio.run(wait_ready(url, s))
             real = asyncio.run(single_posts(url, s, args.requests, args.concurrency))
-            with serving("warroom_aggregator.app:create_app", env) as aggregator:
-                rate = real.rate / 2
-                fresh_line = asyncio.run(fresh(url, aggregator, s, rate, args.freshness_seconds))
-            accepted, published = asyncio.run(bulk(url, s, args.bulk, args.bulk_parallel))
-            during = asyncio.run(posts_during_import(url, s, 60_000, args.bulk_parallel))
-        copy_rate = asyncio.run(raw_copy(s.database_url, args.bulk))
-        publish_rate = asyncio.run(raw_publish(s.nats_url, args.bulk))
+            fresh_line = None
+            if args.freshness_seconds > 0:
+                with serving("warroom_aggregator.app:create_app", env) as aggregator:
+                    rate = real.rate / 2
+                    fresh_line = asyncio.run(
+                        fresh(url, aggregator, s, rate, args.freshness_seconds)
+                    )
+            if args.bulk > 0:
+                accepted, published = asyncio.run(bulk(url, s, args.bulk, args.bulk_parallel))
+                during = asyncio.run(posts_during_import(url, s, 60_000, args.bulk_parallel))
+        if args.bulk > 0:
+            copy_rate = asyncio.run(raw_copy(s.database_url, args.bulk))
+            publish_rate = asyncio.run(raw_publish(s.nats_url, args.bulk))
     print(f"single POST /v1/reports, {args.concurrency} concurrent clients, "
           f"{args.workers} worker processes each:")  # fmt: skip
     print("  " + rival.line("peer (asyncpg, a transaction)"))
@@ -234,8 +243,17 @@ def main(argv: list[str]) -> None:
     print(f"  reporting/peer: rate {real.rate / rival.rate:.2f}x (target >= 1.0), p99 "
           f"{real.percentile(99):.1f} vs {rival.percentile(99):.1f} ms (target: no worse); "
           f"of the parse-only ceiling {real.rate / base.rate:.2f}x")  # fmt: skip
-    print("freshness, single POSTs at half the reporting service's rate, aggregator 1 process:")
-    print("  " + fresh_line)
+    if fresh_line is not None:
+        print("freshness, single POSTs at half the reporting service's rate, aggregator 1 process:")
+        print("  " + fresh_line)
+    if args.bulk > 0:
+        print_bulk(args, accepted, published, copy_rate, publish_rate, during)
+
+
+def print_bulk(
+    args: argparse.Namespace, accepted: float, published: float, copy_rate: float,
+    publish_rate: float, during: load.LoadResult,
+) -> None:  # fmt: skip
     print(f"bulk NDJSON, {args.bulk:,} reports in chunks of 10,000, "
           f"{args.bulk_parallel} in flight:")  # fmt: skip
     print(f"  accepted and committed   {args.bulk / accepted:>9,.0f} reports/s")

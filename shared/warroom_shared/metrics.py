@@ -189,6 +189,22 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # prometheus_client's `labels()` checks and joins its label values on every call: the
+        # children are looked up once per (method, route, status), a bounded set (route
+        # templates, never raw paths)
+        self._counted: dict[tuple[str, str, int], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def _record(self, method: str, route: str, status: int, took: float) -> None:
+        counted = self._counted.get((method, route, status))
+        if counted is None:
+            counted = self.metrics.http_requests.labels(method, route, str(status))
+            self._counted[method, route, status] = counted
+        counted.inc()
+        timed = self._timed.get((method, route))
+        if timed is None:
+            timed = self._timed[method, route] = self.metrics.http_duration.labels(method, route)
+        timed.observe(took)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,8 +228,7 @@ class MetricsMiddleware:
         finally:
             took = elapsed if elapsed is not None else time.perf_counter() - start
             method, route = scope["method"], route_of(scope)
-            self.metrics.http_requests.labels(method, route, str(status)).inc()
-            self.metrics.http_duration.labels(method, route).observe(took)
+            self._record(method, route, status, took)
             if scope["path"] not in QUIET_PATHS and access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %s", method, scope["path"], status,
