@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -16,6 +15,7 @@ from warroom_shared.security.access import PUBLIC
 from warroom_web import geo
 from warroom_web.devauth import landing
 from warroom_web.i18n import Lang, translator
+from warroom_web.pages.access import refused_page, to_sign_in
 from warroom_web.pages.data import Area, Scope, map_rows, read_area
 from warroom_web.render import lang_of, page
 from warroom_web.session import MaybeUser, User
@@ -68,21 +68,14 @@ async def _area(
     settings: WebSettings = request.app.state.settings
     public = scope == "national" and settings.public_national_totals
     if user is None and not public:
-        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        query = {"next": back, **({"lang": "en"} if lang_of(request) == "en" else {})}
-        return RedirectResponse(f"/signin?{urlencode(query)}", status_code=303)
+        return to_sign_in(request)
     now = current_period()
     fy, q = fy or now.year, q or now.quarter
     upstream: Upstream = request.app.state.upstream
     try:
         area = await read_area(upstream, user.token if user else None, scope, code, fy, q)
     except Refused as refused:
-        if refused.status == 401:
-            return RedirectResponse("/signin", status_code=303)
-        status = 404 if refused.status == 404 else 403
-        template = "pages/not_found.html" if status == 404 else "pages/forbidden.html"
-        home = landing(user.principal) if user else "/"
-        return page(request, template, user, status_code=status, landing=home)
+        return refused_page(request, user, refused)
     if format == "json":
         return JSONResponse(area.json())
     lang = lang_of(request)

@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from warroom_shared.fiscal import current_period
 from warroom_shared.security.access import PUBLIC
 from warroom_web import geo
-from warroom_web.devauth import landing
 from warroom_web.i18n import Lang, translator
+from warroom_web.pages.access import refused_page, to_sign_in
 from warroom_web.pages.area import FIRST_YEAR, FiscalYear, Quarter
 from warroom_web.render import lang_of, page
 from warroom_web.session import MaybeUser, User
@@ -41,7 +41,7 @@ async def get_completeness(
 ) -> Response:  # fmt: skip
     """The table: the districts not yet reported first, unless the URL sorts otherwise."""
     if user is None:
-        return _to_signin(request)
+        return to_sign_in(request)
     now = current_period()
     fy, q = fy or now.year, q or now.quarter
     province, status = province or None, status or None
@@ -58,7 +58,7 @@ async def get_completeness(
         return page(request, "pages/completeness.html", user, status_code=503,
                     unavailable=down.service, **context)  # fmt: skip
     except Refused as refused:
-        return _refused(request, user, refused)
+        return refused_page(request, user, refused)
     provinces = _provinces(answer["statuses"], lang)
     rows = _rows(answer["statuses"], province, status, sort, lang)
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
@@ -73,7 +73,7 @@ async def get_completeness_csv(
 ) -> Response:  # fmt: skip
     """The page's rows as CSV, UTF-8 with a BOM (so a spreadsheet shows the Thai names)."""
     if user is None:
-        return _to_signin(request)
+        return to_sign_in(request)
     now = current_period()
     fy, q = fy or now.year, q or now.quarter
     province, status = province or None, status or None
@@ -85,7 +85,7 @@ async def get_completeness_csv(
         message = t("unavailable", service=t("service_" + down.service))
         return PlainTextResponse(message, status_code=503, headers={"Retry-After": "60"})
     except Refused as refused:
-        return _refused(request, user, refused)
+        return refused_page(request, user, refused)
     t = translator(lang)
     rows = _rows(answer["statuses"], province, status, sort, lang)
     buffer = io.StringIO()
@@ -163,16 +163,3 @@ def _columns(filters: dict[str, Any], lang: Lang) -> list[dict[str, str]]:
 def _query(filters: dict[str, Any], lang: Lang) -> str:
     kept = {k: v for k, v in filters.items() if v is not None}
     return urlencode({**kept, **({"lang": "en"} if lang == "en" else {})})
-
-
-def _to_signin(request: Request) -> Response:
-    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    query = {"next": back, **({"lang": "en"} if lang_of(request) == "en" else {})}
-    return RedirectResponse(f"/signin?{urlencode(query)}", status_code=303)
-
-
-def _refused(request: Request, user: User, refused: Refused) -> Response:
-    if refused.status == 401:
-        return RedirectResponse("/signin", status_code=303)
-    return page(request, "pages/forbidden.html", user, status_code=403,
-                landing=landing(user.principal))  # fmt: skip

@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from warroom_shared.fiscal import current_period
 from warroom_shared.security.access import PUBLIC
 from warroom_web import geo
-from warroom_web.devauth import landing
+from warroom_web.pages.access import refused_page, to_sign_in
 from warroom_web.pages.area import FIRST_YEAR, FiscalYear, Quarter
 from warroom_web.render import lang_of, page
 from warroom_web.session import MaybeUser, User
@@ -110,9 +110,7 @@ async def get_ranking(
 ) -> Response:  # fmt: skip
     """Provinces (the nation's default) or districts (an officer's) ranked fairly."""
     if user is None:
-        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        query = {"next": back, **({"lang": "en"} if lang_of(request) == "en" else {})}
-        return RedirectResponse(f"/signin?{urlencode(query)}", status_code=303)
+        return to_sign_in(request)
     now = current_period()
     fy, q = fy or now.year, q or now.quarter
     national = user.principal.national
@@ -136,7 +134,7 @@ async def get_ranking(
         return page(request, "pages/ranking.html", user, status_code=503,
                     unavailable=down.service, **context)  # fmt: skip
     except Refused as refused:
-        return _refused(request, user, refused)
+        return refused_page(request, user, refused)
     build = province_rows if level == "province" else district_rows
     ranked, too_few = rank(build(places["rows"], completeness["statuses"]), SIZE[level])
     answer = {
@@ -178,11 +176,3 @@ def _provinces(user: User, lang: str) -> list[dict[str, str]]:
 def _query(filters: dict[str, Any], request: Request) -> str:
     kept = {k: v for k, v in filters.items() if v is not None}
     return urlencode({**kept, **({"lang": "en"} if lang_of(request) == "en" else {})})
-
-
-def _refused(request: Request, user: User, refused: Refused) -> Response:
-    if refused.status == 401:
-        return RedirectResponse("/signin", status_code=303)
-    status = 404 if refused.status == 404 else 403
-    template = "pages/not_found.html" if status == 404 else "pages/forbidden.html"
-    return page(request, template, user, status_code=status, landing=landing(user.principal))
