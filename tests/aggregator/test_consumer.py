@@ -4,7 +4,9 @@ import random
 
 import asyncpg
 import nats
+import pytest
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from tests.aggregator.events import Reports, figures, publish
@@ -19,11 +21,25 @@ from tests.aggregator.helpers import (
 from tests.utils.apps import serve
 from warroom_aggregator import SCHEMA
 from warroom_aggregator.app import create_app
-from warroom_aggregator.consumer import Consumer
+from warroom_aggregator.consumer import Consumer, delivery
 from warroom_aggregator.outcomes import Decoded, Outcome
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.topology import DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT
 from warroom_shared import db
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "$JS.ACK.REPORTS.aggregator.3.1042.977.1764460800000000000.18",
+        "$JS.ACK._.ACCHASH.REPORTS.aggregator.3.1042.977.1764460800000000000.18.RnD",
+        "$JS.ACK.hub.ACCHASH.REPORTS.aggregator.3.1042.977.1764460800000000000.18",
+    ],
+)
+def test_delivery_reads_ack_subject_as_nats_py_does(reply: str) -> None:
+    meta = Msg.Metadata._from_reply(reply)
+    expected = (meta.sequence.stream, meta.num_delivered, meta.num_pending)
+    assert delivery(reply) == expected == (1042, 3, 18)
 
 
 async def processed_count(pool: asyncpg.Pool) -> int:
