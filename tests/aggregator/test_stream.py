@@ -3,7 +3,9 @@ import json
 import signal
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -13,9 +15,12 @@ from tests.aggregator.helpers import eventually
 from tests.aggregator.live import sse_events
 from tests.utils.apps import live_server, serve
 from tests.utils.auth import bearer
+from warroom_aggregator import changes, queries
 from warroom_aggregator.api.routes.stream import _events
 from warroom_aggregator.app import create_app
 from warroom_aggregator.broadcast import Broadcaster
+from warroom_aggregator.changes import ChangeFeed
+from warroom_aggregator.events import Figures
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_shared.domain import Sector
 from warroom_shared.security.principal import AccessRole, Principal
@@ -190,6 +195,35 @@ async def test_feed_publishes_the_first_change_at_once_and_the_next_a_round_late
         await eventually(counted, lambda n: n == 2)
         assert national == [1]  # counted, but not published before the round an hour on
     await eventually(lambda: asyncio.sleep(0, national), lambda got: got == [1, 2])
+
+
+async def test_feed_spaces_rounds_out_only_while_consumer_is_behind(
+    pool: asyncpg.Pool, nc: NATS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind, a round waits until the last one took at most ROUND_SHARE of the time since it
+    began; once the consumer has caught up, the next round goes out an interval on."""
+    loop = asyncio.get_running_loop()
+    rounds: list[float] = []  # when each round's query began
+
+    async def slow_query(conn: asyncpg.Connection, keys: object) -> list[asyncpg.Record]:
+        rounds.append(loop.time())
+        await asyncio.sleep(0.05)
+        return []
+
+    monkeypatch.setattr(queries, "period_totals", slow_query)
+    feed = ChangeFeed(pool, nc, interval=0.01)
+    moved = [Figures("10", "1001", 2568, 2, "cast", [], {}, 0)]
+    running = asyncio.create_task(feed.run())
+    try:
+        for count, behind in enumerate((True, True, False), 1):
+            feed.mark(moved, behind)
+            await eventually(lambda: asyncio.sleep(0.06, len(rounds)), count.__le__)
+    finally:
+        feed.stop()
+        await running
+    took = 0.05
+    assert rounds[1] - rounds[0] >= took / changes.ROUND_SHARE
+    assert rounds[2] - rounds[1] < took / changes.ROUND_SHARE
 
 
 async def test_exit_signal_ends_streams_then_does_what_it_did(settings: AggregatorSettings) -> None:
