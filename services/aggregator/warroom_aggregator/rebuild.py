@@ -34,7 +34,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from warroom_aggregator import SCHEMA
-from warroom_aggregator.consumer import apply_batch, decode
+from warroom_aggregator.consumer import apply_batch, decode, delivery
 from warroom_aggregator.outcomes import Decoded
 from warroom_aggregator.settings import AggregatorSettings
 from warroom_aggregator.store import LIVE, REBUILD
@@ -158,4 +158,4 @@ class Replay:
         if not msgs:
             return None
         items = [i for i in map(decode, msgs) if i.envelope is not None]
-        return msgs[-1].metadata.sequence.stream, items
+        return delivery(msgs[-1].reply).seq, items
