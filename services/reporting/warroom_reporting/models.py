@@ -51,8 +51,10 @@ def _not_nil(value: uuid.UUID) -> uuid.UUID:
 
 Text = Annotated[str, _text(200), ValidText]
 LongText = Annotated[str, _text(10_000), ValidText]
-Count = Annotated[int, NoThaiDigitNumber, StrictType(), Field(ge=0, le=1_000_000)]
-VillageNo = Annotated[int, NoThaiDigitNumber, StrictType(), Field(ge=1, le=99, description="หมู่ที่")]
+# The constraints before the validators of our own, so that pydantic checks them itself: after
+# one, it would call a Python function for each (a fifth of the time validating a report took).
+Count = Annotated[int, StrictType(), Field(ge=0, le=1_000_000), NoThaiDigitNumber]
+VillageNo = Annotated[int, StrictType(), Field(ge=1, le=99, description="หมู่ที่"), NoThaiDigitNumber]
 # a Buddhist-era year is named as such when it gives a date that is not in the future
 IsoDate = Annotated[dt.date, written_date(not_after=today_bangkok)]
 ReportId = Annotated[uuid.UUID, AfterValidator(_not_nil)]
@@ -94,7 +96,7 @@ class ReportContent(Strict):
     activity_date: IsoDate
     dimensions: Annotated[list[Dimension], Field(min_length=1, max_length=8)]
     # the programme's method: every report names the stages it covered (the War Room's funnel)
-    stages: Annotated[list[Stage], BeforeValidator(_some_stage), Field(min_length=1, max_length=4)]
+    stages: Annotated[list[Stage], Field(min_length=1, max_length=4), BeforeValidator(_some_stage)]
     participants: Participants
     households: Count | None = None
     title: Text
