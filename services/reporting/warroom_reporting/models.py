@@ -119,6 +119,14 @@ class ReportContent(Strict):
             raise custom_error("not_unique")
         return value
 
+    def keys_given(self) -> int:
+        """How many keys the JSON object it was read from held: every field it was given, its
+        own and its objects' (no key but a field's is accepted)."""
+        return (
+            len(self.model_fields_set) + len(self.participants.model_fields_set)
+            + len(self.reported_by.model_fields_set)
+        )  # fmt: skip
+
     def content_hash(self) -> str:
         return hash_content(self.model_dump(mode="json"))
 
