@@ -192,7 +192,7 @@ async def _insert(
         "report_history",
         columns=["report_id", "version", "action", "actor", "content", "at", "account"],
         records=[
-            (rid, 1, "submitted", new[rid].content["reported_by"], new[rid].content, at, account)
+            (rid, 1, "submitted", new[rid].reported_by, new[rid].content, at, account)
             for rid, at in created.items()
         ],
     )  # fmt: skip

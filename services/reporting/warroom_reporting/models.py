@@ -13,6 +13,7 @@ import json
 import uuid
 from typing import Annotated, Any, Literal
 
+import msgspec
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -30,6 +31,7 @@ from warroom_shared.i18n import custom_error
 from warroom_shared.text import NoThaiDigitNumber, ValidText
 
 EARLIEST_FISCAL_YEAR = 2560
+SECTORS = tuple(Sector)
 STAGES = ", ".join(f"{stage.value} ({label.th})" for stage, label in STAGE_LABELS.items())
 
 
@@ -76,7 +78,7 @@ class Participants(Strict):
     media: Count
 
     def by_sector(self) -> dict[Sector, int]:
-        return {Sector(k): v for k, v in self.model_dump().items()}
+        return {sector: getattr(self, sector) for sector in SECTORS}
 
 
 class Reporter(Strict):
@@ -128,7 +130,14 @@ class ReportContent(Strict):
         )  # fmt: skip
 
     def content_hash(self) -> str:
-        return hash_content(self.model_dump(mode="json"))
+        return hash_canonical(canonical_json(self.model_dump(mode="json")))
+
+    def has_hash(self, stored: str) -> bool:
+        """Whether `stored` (a report's `submitted_hash`) is the hash of this content, in the
+        form of its time: a hash stored before `HASH_PREFIX` is the legacy one."""
+        if stored.startswith(HASH_PREFIX):
+            return stored == self.content_hash()
+        return stored == _legacy_hash(self.model_dump(mode="json"))
 
 
 class ReportIn(ReportContent):
@@ -181,8 +190,23 @@ class HistoryEntry(BaseModel):
     changes: dict[str, dict[str, Any]]
 
 
-def hash_content(dumped: dict[str, Any]) -> str:
-    """What tells a resend from a different report under the same id: a hash of the content as
-    `model_dump(mode="json")` gives it."""
+# What tells a resend from a different report under the same id: a hash of its content as
+# `model_dump(mode="json")` gives it, written as canonical JSON (keys sorted, compact, UTF-8),
+# which the report's first history entry keeps as it is.
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+HASH_PREFIX = "2:"  # before it, hashes were of Python's json.dumps (`_legacy_hash`)
+
+
+def canonical_json(dumped: dict[str, Any]) -> bytes:
+    return _CANONICAL.encode(dumped)
+
+
+def hash_canonical(canonical: bytes) -> str:
+    return HASH_PREFIX + hashlib.sha256(canonical).hexdigest()
+
+
+def _legacy_hash(dumped: dict[str, Any]) -> str:
+    """The hash of reports stored before HASH_PREFIX: json.dumps, sorted, with its spaces (three
+    times msgspec's cost), kept so that a resend of such a report still matches."""
     canonical = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
