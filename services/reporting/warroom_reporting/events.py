@@ -37,6 +37,6 @@ def received_day(received_at: dt.datetime) -> dt.date:
     return today_bangkok(received_at)
 
 
-def event_headers(report_id: uuid.UUID) -> dict[str, str]:
+def event_headers(report_id: uuid.UUID | str) -> dict[str, str]:
     """Headers that travel with the event on NATS, beside `Nats-Msg-Id`."""
     return {"Warroom-Report-Id": str(report_id)}

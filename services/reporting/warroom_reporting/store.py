@@ -138,7 +138,7 @@ def new_report(report: ReportIn, province_code: str, trace: Mapping[str, str]) -
     content = report.model_dump(mode="json")
     canonical = canonical_json(content)
     received_at = dt.datetime.now(tz=dt.UTC)
-    headers = {**trace, **event_headers(report.report_id)}
+    headers = {**trace, **event_headers(content["report_id"])}  # written already
     event = submitted_event(report, province_code, received_at, headers)
     row = content_row(report, province_code, content)
     return NewReport(
