@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import httpx
+import msgspec
 import typer
 from rich.progress import Progress
 
@@ -39,9 +40,11 @@ RETRIES = 10  # times a chunk is sent again while the service answers 503 or 429
 # The columns of `/v1/reports.csv` every report needs; the others may be left out.
 CSV_NEEDED = ("programme", "district_code", "activity_date", "dimensions", "title", "details",
               "reported_by_name", "reported_by_position")  # fmt: skip
+SECTOR_COLUMNS = [(s.value, f"participants_{s.value}") for s in Sector]
 SHOWN = 20  # refused lines printed; the others are counted
 WRITERS = "admin or district_officer"  # the roles that may send reports
 BLOCK = 1 << 20  # bytes read at a time while checking that a file is UTF-8
+_JSON = msgspec.json.Encoder()  # a line sent: a third of the instructions json.dumps takes
 
 
 def relay() -> None:
@@ -85,7 +88,7 @@ def csv_report(row: dict[str, str]) -> dict[str, Any]:
         "activity_date": row["activity_date"],
         "dimensions": row["dimensions"].replace(",", " ").split(),
         "stages": row.get("stages", "").replace(",", " ").split(),
-        "participants": {s.value: _int(row.get(f"participants_{s.value}")) for s in Sector},
+        "participants": {sector: _int(row.get(column)) for sector, column in SECTOR_COLUMNS},
         "title": row["title"],
         "details": row["details"],
         "reported_by": {"name": row["reported_by_name"], "position": row["reported_by_position"]},
@@ -95,9 +98,14 @@ def csv_report(row: dict[str, str]) -> dict[str, Any]:
     for optional in ("village_no", "households"):
         if row.get(optional):
             report[optional] = _int(row[optional])
-    canonical = json.dumps(report, sort_keys=True, ensure_ascii=False)
-    report["report_id"] = row.get("report_id") or str(uuid.uuid5(IMPORT_NAMESPACE, canonical))
+    report["report_id"] = row.get("report_id") or _derived_id(report)
     return report
+
+
+def _derived_id(report: dict[str, Any]) -> str:
+    """The id of a report read without one: the same for the same content, in every version."""
+    canonical = json.dumps(report, sort_keys=True, ensure_ascii=False)
+    return str(uuid.uuid5(IMPORT_NAMESPACE, canonical))
 
 
 def _int(value: str | None) -> int | str:
@@ -180,7 +188,7 @@ def _csv_rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, bytes]]:
     for row in reader:
         # `line_num` is the row's last line: a quoted cell may hold line breaks
         breaks = sum(cell.count("\n") for cell in row.values() if isinstance(cell, str))
-        yield reader.line_num - breaks, json.dumps(csv_report(row), ensure_ascii=False).encode()
+        yield reader.line_num - breaks, _JSON.encode(csv_report(row))
 
 
 def post_chunk(client: httpx.Client, body: bytes) -> httpx.Response:

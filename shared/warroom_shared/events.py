@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from typing import ClassVar, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from warroom_shared.domain import Dimension, Programme, Role, Sector, Stage
@@ -37,7 +38,11 @@ class Event(BaseModel):
         return f"{TYPE_PREFIX}.{cls.DOMAIN}.{cls.NAME}.v{cls.VERSION}"
 
     def subject(self) -> str:
-        return f"warroom.{self.DOMAIN}.{self.NAME}.{self.province_code}.{self.district_code}"
+        return self.subject_of(self.province_code, self.district_code)
+
+    @classmethod
+    def subject_of(cls, province_code: str, district_code: str) -> str:
+        return f"warroom.{cls.DOMAIN}.{cls.NAME}.{province_code}.{district_code}"
 
 
 class Envelope(BaseModel):
@@ -65,6 +70,26 @@ class Envelope(BaseModel):
             subject=event.subject(),
             data=event.model_dump(mode="json"),
         )
+
+
+_JSON = msgspec.json.Encoder()
+
+
+def encoded_envelope(
+    event: type[Event], data: dict[str, object], source: str, time: dt.datetime
+) -> tuple[uuid.UUID, str, bytes]:
+    """The id, subject and JSON of the envelope of an `event` whose fields are `data`, as
+    `Envelope.wrap(event(**data), source).model_dump_json()` writes it, without building either
+    model: for events by the thousand (a bulk import's), built from values validated already.
+    `data`: the event's fields in their order, each as its model holds it (an enum member, a
+    date) or in its JSON form; its `province_code` and `district_code` make the subject."""
+    event_id = uuid.uuid4()
+    subject = event.subject_of(str(data["province_code"]), str(data["district_code"]))
+    envelope = {
+        "specversion": "1.0", "id": event_id, "source": source, "type": event.event_type(),
+        "subject": subject, "time": time, "datacontenttype": "application/json", "data": data,
+    }  # fmt: skip
+    return event_id, subject, _JSON.encode(envelope)
 
 
 # --- registry events --------------------------------------------------------------------------

@@ -113,19 +113,36 @@ async def test_bulk_line_naming_a_key_twice_is_refused_alone(
     reporting: httpx.AsyncClient,
 ) -> None:
     """A line whose object names a key twice is refused, as a single POST's body would be (the
-    parser would otherwise keep the last value without a word)."""
-    good, twice = report(), report(households=1)
-    text = json.dumps(twice, ensure_ascii=False)
-    doubled = text.replace('"households": 1', '"households": 1, "households": 900').encode()
-    assert doubled != text.encode()
-    r = await reporting.post("/v1/reports:bulk", content=ndjson(good, doubled), headers=NDJSON)
+    parser would otherwise keep the last value without a word): at the top, in an object within,
+    spaced before its colon, or beside text holding colons; a line with colons in its text and
+    no key twice is stored."""
+    colons = {"title": "ประชุม: 10:30 น.", "details": 'ผล: "ดี": ครบ'}
+    doubled = [
+        ('"households": 1', '"households": 1, "households": 900', {}),
+        ('"people": 40', '"people": 40, "people": 4000', {}),
+        ('"people": 40', '"people" : 40, "people"  :  4000', {}),
+        ('"position": "ปลัดอำเภอ"', '"position": "ปลัดอำเภอ", "position": "x"', {}),
+        ('"households": 1', '"households": 1, "households": 900', colons),
+    ]
+    good, with_colons = report(), report(**colons)
+    lines: list[object] = [good, with_colons]
+    twice = []
+    for key, keys, overrides in doubled:
+        body = report(households=1, **overrides)
+        text = json.dumps(body, ensure_ascii=False)
+        lines.append(text.replace(key, keys, 1).encode())
+        assert lines[-1] != text.encode()
+        twice.append(body["report_id"])
+    r = await reporting.post("/v1/reports:bulk", content=ndjson(*lines), headers=NDJSON)
     assert r.status_code == 200, r.text
     statuses = {res["line"]: res for res in r.json()["results"]}
-    assert statuses[1]["status"] == "created"
-    assert statuses[2]["status"] == "refused"
-    assert statuses[2]["fields"][0]["type"] == "json_invalid"
-    assert "households" in statuses[2]["fields"][0]["message"]
-    assert (await reporting.get(f"/v1/reports/{twice['report_id']}")).status_code == 404
+    assert [statuses[n]["status"] for n in (1, 2)] == ["created", "created"]
+    for n, (_, keys, _) in enumerate(doubled, start=3):
+        assert statuses[n]["status"] == "refused", keys
+        assert statuses[n]["fields"][0]["type"] == "json_invalid"
+        assert keys.split('"')[1] in statuses[n]["fields"][0]["message"]
+    for report_id in twice:
+        assert (await reporting.get(f"/v1/reports/{report_id}")).status_code == 404
 
 
 async def test_bulk_line_refused_by_database_is_refused_alone(

@@ -13,6 +13,9 @@ from nats.aio.client import Client as NATS
 
 from tests.utils.factories import report
 from tests.utils.nats import collect
+from warroom_reporting import SOURCE, events, store
+from warroom_reporting.models import ReportIn
+from warroom_shared.events import Envelope, ReportFigures, ReportSubmitted
 from warroom_shared.fiscal import BANGKOK
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -80,3 +83,26 @@ async def test_every_version_carries_the_day_the_report_was_first_received(
     assert (amended["old"]["stages"], amended["old"]["month"]) == (["talk", "act"], 2)
     assert (amended["new"]["stages"], amended["new"]["month"]) == (["act", "benefit"], 4)
     assert (gone["old"]["stages"], gone["old"]["month"]) == (["act", "benefit"], 4)
+
+
+def test_submitted_event_is_written_as_its_models_write_it() -> None:
+    """A new report's event is written straight from the report, without building the event's
+    models: byte for byte what they write, with every field of its figures."""
+    at = dt.datetime.now(tz=dt.UTC)
+    bodies = [
+        report(),
+        report(subdistrict_code=None, village_no=None, households=None, title='"ก": ข\\ค\n'),
+        report(programme="sustainable_village", stages=["benefit"], dimensions=["safety"]),
+    ]
+    for body in bodies:
+        content = ReportIn.model_validate(body)
+        figures = events.figures(content, "12", events.received_day(at))
+        assert list(figures) == list(ReportFigures.model_fields)
+        event = ReportSubmitted(
+            province_code="12", district_code=content.district_code,
+            report_id=content.report_id, version=1, figures=figures,
+        )  # fmt: skip
+        event_id, subject, payload, headers = store.submitted_event(content, "12", at, {"a": "b"})
+        envelope = Envelope.wrap(event, SOURCE, event_id).model_copy(update={"time": at})
+        assert payload == envelope.model_dump_json().encode()
+        assert (subject, headers) == (event.subject(), {"a": "b"})

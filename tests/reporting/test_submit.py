@@ -1,5 +1,6 @@
 import asyncio
 import datetime as dt
+import hashlib
 import json
 
 import asyncpg
@@ -9,7 +10,7 @@ from fastapi import FastAPI
 
 from tests.utils.factories import report
 from warroom_reporting import SCHEMA, store
-from warroom_reporting.models import ReportIn
+from warroom_reporting.models import HASH_PREFIX, ReportIn
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db
 from warroom_shared.fiscal import today_bangkok
@@ -47,6 +48,37 @@ async def test_submit_report_again_answers_original_receipt(reporting: httpx.Asy
     changed = await reporting.post("/v1/reports", json={**body, "households": 13})
     assert changed.status_code == 409
     assert changed.json()["error"]["code"] == "report_id_conflict"
+
+
+async def test_submit_report_again_matches_a_hash_stored_in_the_legacy_form(
+    reporting: httpx.AsyncClient, database_url: str
+) -> None:
+    """A report stored while content hashes were of Python's json.dumps (no prefix): sent again
+    as it was, it answers its receipt, single or bulk; with other content, a conflict."""
+    body = report(title="ประชุม: ซ่อมประปา")
+    first = await reporting.post("/v1/reports", json=body)
+    assert first.status_code == 201
+    dumped = ReportIn.model_validate(body).model_dump(mode="json")
+    legacy = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "reporting"})
+    try:
+        stored = await conn.fetchval(
+            "UPDATE reports SET submitted_hash = $2 WHERE report_id = $1 "
+            "RETURNING (SELECT submitted_hash FROM reports WHERE report_id = $1)",
+            body["report_id"], hashlib.sha256(legacy.encode()).hexdigest(),
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    assert stored.startswith(HASH_PREFIX)
+    again = await reporting.post("/v1/reports", json=body)
+    assert (again.status_code, again.json()) == (200, first.json())
+    changed = await reporting.post("/v1/reports", json={**body, "households": 13})
+    assert changed.status_code == 409
+    lines = b"\n".join(json.dumps(b).encode() for b in (body, {**body, "households": 13}))
+    bulk = await reporting.post(
+        "/v1/reports:bulk", content=lines, headers={"Content-Type": "application/x-ndjson"}
+    )
+    assert [res["status"] for res in bulk.json()["results"]] == ["duplicate", "conflict"]
 
 
 async def test_submit_report_race_creates_one_report_and_one_event(

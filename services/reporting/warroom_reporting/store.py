@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import asyncpg
+import msgspec
 
 from warroom_reporting import SOURCE
 from warroom_reporting.events import event_headers, figures, received_day
@@ -19,10 +20,17 @@ from warroom_reporting.models import (
     Reporter,
     ReportIn,
     Retraction,
-    hash_content,
+    canonical_json,
+    hash_canonical,
 )
 from warroom_shared import outbox
-from warroom_shared.events import Envelope, ReportAmended, ReportRetracted, ReportSubmitted
+from warroom_shared.events import (
+    Envelope,
+    ReportAmended,
+    ReportRetracted,
+    ReportSubmitted,
+    encoded_envelope,
+)
 from warroom_shared.fiscal import fiscal_period
 from warroom_shared.http import Problem
 from warroom_shared.i18n import Message
@@ -103,29 +111,39 @@ def content_row(
 
 class NewReport(NamedTuple):
     """What storing a new report writes, worked out once: its row (CONTENT_COLUMNS), when it
-    was received, its content as its first history entry keeps it, and its outbox event."""
+    was received, its content as its first history entry keeps it (the JSON its hash is of),
+    and its outbox event."""
 
     report_id: uuid.UUID
     submitted_hash: str
     row: tuple[Any, ...]
     received_at: dt.datetime
-    content: dict[str, Any]
+    content: msgspec.Raw
     event: tuple[object, ...]
 
     def received(self) -> tuple[dt.datetime, dt.datetime]:
         """The values of RECEIVED_COLUMNS."""
         return self.received_at, self.received_at
 
+    @property
+    def reported_by(self) -> Any:
+        return self.row[_REPORTED_BY]
+
+
+_REPORTED_BY = CONTENT_COLUMNS.index("reported_by")
+
 
 def new_report(report: ReportIn, province_code: str, trace: Mapping[str, str]) -> NewReport:
     """`trace`: the trace headers of the request that sent it, for its event."""
     content = report.model_dump(mode="json")
+    canonical = canonical_json(content)
     received_at = dt.datetime.now(tz=dt.UTC)
-    headers = {**trace, **event_headers(report.report_id)}
-    envelope = submitted_envelope(report, province_code, received_day(received_at))
-    event = outbox.outbox_record(envelope, headers)
+    headers = {**trace, **event_headers(content["report_id"])}  # written already
+    event = submitted_event(report, province_code, received_at, headers)
     row = content_row(report, province_code, content)
-    return NewReport(report.report_id, hash_content(content), row, received_at, content, event)
+    return NewReport(
+        report.report_id, hash_canonical(canonical), row, received_at, msgspec.Raw(canonical), event
+    )  # fmt: skip
 
 
 class Prepared(NamedTuple):
@@ -159,15 +177,36 @@ def unstorable_field(exc: Exception) -> dict[str, Any]:
     }
 
 
-def submitted_envelope(report: ReportIn, province_code: str, received_on: dt.date) -> Envelope:
-    event = ReportSubmitted(
-        province_code=province_code,
-        district_code=report.district_code,
-        report_id=report.report_id,
-        version=1,
-        figures=figures(report, province_code, received_on),
+def submitted_event(
+    report: ReportIn, province_code: str, received_at: dt.datetime, headers: dict[str, str]
+) -> tuple[object, ...]:
+    """The outbox row (`outbox.enqueue_many`) of a new report's `ReportSubmitted`, at the time
+    it was received."""
+    event_id, subject, payload = _submitted(
+        report, province_code, received_day(received_at), received_at
     )
-    return Envelope.wrap(event, SOURCE)
+    return event_id, subject, payload, headers
+
+
+def submitted_envelope(report: ReportIn, province_code: str, received_on: dt.date) -> Envelope:
+    """A new report's `ReportSubmitted` in its envelope, as the outbox stores it."""
+    payload = _submitted(report, province_code, received_on, dt.datetime.now(tz=dt.UTC))[2]
+    return Envelope.model_validate_json(payload)
+
+
+def _submitted(
+    report: ReportIn, province_code: str, received_on: dt.date, time: dt.datetime
+) -> tuple[uuid.UUID, str, bytes]:
+    """Written straight from the validated report (`encoded_envelope`): building the event's
+    models took a third of the time a bulk line took."""
+    data: dict[str, object] = {
+        "province_code": province_code,
+        "district_code": report.district_code,
+        "report_id": report.report_id,
+        "version": 1,
+        "figures": figures(report, province_code, received_on),
+    }
+    return encoded_envelope(ReportSubmitted, data, SOURCE, time)
 
 
 async def submit(
@@ -227,8 +266,8 @@ async def answers(
             outcomes.append((created[rid], True))
             continue
         original = earlier.get(rid)
-        same_hash = original["submitted_hash"] if original else first[rid].content_hash()
-        if same_hash != report.content_hash():
+        stored = original["submitted_hash"] if original else first[rid].content_hash()
+        if not report.has_hash(stored):
             outcomes.append(Problem(409, "report_id_conflict", report_id=rid))
         else:
             outcomes.append((original["received_at"] if original else created[rid], False))
