@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -314,7 +313,7 @@ class RequestIdMiddleware:
             return
         headers = dict(scope["headers"])
         sent = headers.get(b"x-request-id", b"")
-        request_id = sent.decode() if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        request_id = sent.decode() if _REQUEST_ID.fullmatch(sent) else tracing.random_id(128)
         scope.setdefault("state", {})["request_id"] = request_id
         parent = headers.get(b"traceparent")
         state = headers.get(b"tracestate")
