@@ -31,12 +31,12 @@ from warroom_shared.security.access import (
     PUBLIC,
     Allow,
     Guard,
-    RateLimit,
     annotate_rules,
 )
 from warroom_shared.security.headers import SecurityHeadersMiddleware
 from warroom_shared.security.principal import Principal
 from warroom_shared.security.public import PublicRateLimitMiddleware, public_paths
+from warroom_shared.security.ratelimit import RateLimit
 from warroom_shared.security.tokens import TokenVerifier
 from warroom_shared.settings import WarroomSettings
 

@@ -8,23 +8,19 @@ further held to their area by the handlers (out-of-area ids answer 404, filters 
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import limits
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
 
 from warroom_shared.http import Problem
 from warroom_shared.i18n import Message
 from warroom_shared.security.principal import AccessRole, Principal
+from warroom_shared.security.ratelimit import RateLimit
 from warroom_shared.security.tokens import InvalidToken, TokenVerifier
 
 ADMIN, NATIONAL_VIEWER, PROVINCE_OFFICER, DISTRICT_OFFICER, MONITOR = tuple(AccessRole)
@@ -33,23 +29,6 @@ READERS = (ADMIN, NATIONAL_VIEWER, PROVINCE_OFFICER, DISTRICT_OFFICER)  # report
 REALM = 'Bearer realm="warroom"'
 
 BEARER = "A JWT from the identity provider (or `warroom token` on the embedded default)"
-
-
-class RateLimit:
-    """Requests per caller (a token's subject, or the client address when anonymous)."""
-
-    def __init__(self, spec: str, storage_uri: str) -> None:
-        self.items = limits.parse_many(spec)
-        self.limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
-
-    async def check(self, key: str) -> None:
-        for item in self.items:
-            if not await self.limiter.hit(item, key):
-                stats = await self.limiter.get_window_stats(item, key)
-                retry = max(1, math.ceil(stats.reset_time - time.time()))
-                raise Problem(
-                    429, "rate_limited", limit=str(item), headers={"Retry-After": str(retry)}
-                )
 
 
 def address_key(host: str | None) -> str:
