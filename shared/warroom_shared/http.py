@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -160,6 +159,8 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, _BodyTooLarge):
+        return _too_large(request.scope, exc.limit)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     problem = Problem(exc.status_code, code, headers=exc.headers, detail=str(exc.detail))
     return problem.response(language_of(request.scope))
@@ -224,37 +225,34 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         limit, types = self._rules(scope["path"])
-        # latin-1: header bytes need not be UTF-8
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        length = headers.get("content-length")
-        if length is not None and _DIGITS.fullmatch(length) and int(length) > limit:
+        headers = dict(scope["headers"])  # names in lower case, as ASGI servers give them
+        length = headers.get(b"content-length")
+        declared = int(length) if length is not None and _DIGITS.fullmatch(length) else None
+        if declared is not None and declared > limit:
             await _send(scope, receive, send, _too_large(scope, limit))
             return
-        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if (length not in (None, "0") or "transfer-encoding" in headers) and ctype not in types:
+        chunked = b"transfer-encoding" in headers
+        # latin-1: header bytes need not be UTF-8
+        ctype = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if (length not in (None, b"0") or chunked) and ctype not in types:
             refusal = Problem(415, "unsupported_media_type", types=types)
             await _send(scope, receive, send, refusal.response(language_of(scope)))
             return
-        started = False
-
-        async def tracking_send(message: ASGIMessage) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, _capped(receive, limit), tracking_send)
-        except _BodyTooLarge:
-            if started:
-                raise
-            await _send(scope, receive, send, _too_large(scope, limit))
+        # A server reads no more than the length declared; a body without one is counted
+        counted = receive if declared is not None and not chunked else _capped(receive, limit)
+        await self.app(scope, counted, send)
 
 
-_DIGITS = re.compile("[0-9]{1,18}")
+_DIGITS = re.compile(b"[0-9]{1,18}")
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised while a body is read: an HTTP error, which FastAPI passes on to its handler (any
+    other error reading a body it answers 400)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
 
 
 def _too_large(scope: Scope, limit: int) -> JSONResponse:
@@ -274,7 +272,7 @@ def _capped(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _BodyTooLarge
+                raise _BodyTooLarge(limit)
         return message
 
     return wrapped
@@ -289,7 +287,8 @@ class QueryTextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        errors = query_errors(scope["query_string"]) if scope["type"] == "http" else []
+        query = scope["query_string"] if scope["type"] == "http" else b""
+        errors = query_errors(query) if query else []
         if errors:
             refusal = Problem(422, "invalid_fields", fields=errors)
             await _send(scope, receive, send, refusal.response(language_of(scope)))
@@ -314,7 +313,7 @@ class RequestIdMiddleware:
             return
         headers = dict(scope["headers"])
         sent = headers.get(b"x-request-id", b"")
-        request_id = sent.decode() if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        request_id = sent.decode() if _REQUEST_ID.fullmatch(sent) else tracing.random_id(128)
         scope.setdefault("state", {})["request_id"] = request_id
         parent = headers.get(b"traceparent")
         state = headers.get(b"tracestate")

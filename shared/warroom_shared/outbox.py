@@ -141,6 +141,14 @@ def backlog_figures(pool: asyncpg.Pool) -> Callable[[], Awaitable[list[Metric]]]
     return read
 
 
+# The rows a batch published, deleted, and counted: one statement, at the end of the batch's
+# transaction, so that relays committing at once hold the counter's row lock briefly.
+_PUBLISHED = """
+WITH published AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING id)
+UPDATE outbox_published SET events = events + (SELECT count(*) FROM published)
+"""
+
+
 class OutboxRelay:
     """Publishes outbox rows to JetStream until stopped."""
 
@@ -185,12 +193,14 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
 
     async def _listen_and_publish(self) -> None:
-        async with self._pool.acquire() as listener:
-            await listener.add_listener(CHANNEL, self._on_notify)
+        # One connection listens and publishes: a batch's transaction on a connection from the
+        # pool would cost a round trip more to give it back (the pool resets it)
+        async with self._pool.acquire() as conn:
+            await conn.add_listener(CHANNEL, self._on_notify)
             try:
-                while not self._stopping and not _closed(listener):
+                while not self._stopping and not _closed(conn):
                     self._wake.clear()  # before publishing, so a notify meanwhile is not lost
-                    await self._publish_until_empty()
+                    await self._publish_until_empty(conn)
                     if not self._stopping:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), self._poll_interval)
@@ -198,17 +208,20 @@ class OutboxRelay:
                         # carries many rows instead of one query and publish per report.
                         await asyncio.sleep(self._linger)
             finally:
-                if not _closed(listener):
-                    await listener.remove_listener(CHANNEL, self._on_notify)
+                if not _closed(conn):
+                    await conn.remove_listener(CHANNEL, self._on_notify)
+                else:  # lost in the middle of a batch, it may still hold the listener: freed too
+                    with contextlib.suppress(asyncpg.InterfaceError):  # given back already
+                        conn.terminate()
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from `run`."""
         self._stopping = True
         self._wake.set()
 
-    async def _publish_until_empty(self) -> None:
+    async def _publish_until_empty(self, conn: asyncpg.Connection) -> None:
         try:
-            while not self._stopping and await self.publish_batch() == self._batch_size:
+            while not self._stopping and await self.publish_batch(conn) == self._batch_size:
                 pass
         except NatsReconnected:
             log.warning("outbox relay: NATS reconnected while a batch awaited its acks; again")
@@ -225,13 +238,13 @@ class OutboxRelay:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def publish_batch(self) -> int:
+    async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of unsent rows; returns how many were published (none while NATS
         is disconnected)."""
         if not self._nc.is_connected:
             return 0
         reconnects = self._nc.stats["reconnects"]
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, event_id, subject, payload, headers FROM outbox "
                 "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -251,11 +264,7 @@ class OutboxRelay:
             failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
                 raise failures[0]
-            await conn.execute(
-                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
-            )
-            # Last, so that relays committing at once hold the counter's row lock briefly.
-            await conn.execute("UPDATE outbox_published SET events = events + $1", len(rows))
+            await conn.execute(_PUBLISHED, [r["id"] for r in rows])
         self.published += len(rows)
         return len(rows)
 

@@ -65,6 +65,6 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         "Activity reports of the district teams: accepted means counted, exactly once.",
         lifespan,
         settings,
-        [m.router for m in (collection, reports, outbox)],
+        [m.router for m in (reports, collection, outbox)],  # single submissions first
         overrides={":bulk": bulk_rule},
     )

@@ -8,23 +8,19 @@ further held to their area by the handlers (out-of-area ids answer 404, filters 
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import limits
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
 
 from warroom_shared.http import Problem
 from warroom_shared.i18n import Message
 from warroom_shared.security.principal import AccessRole, Principal
+from warroom_shared.security.ratelimit import RateLimit
 from warroom_shared.security.tokens import InvalidToken, TokenVerifier
 
 ADMIN, NATIONAL_VIEWER, PROVINCE_OFFICER, DISTRICT_OFFICER, MONITOR = tuple(AccessRole)
@@ -33,23 +29,6 @@ READERS = (ADMIN, NATIONAL_VIEWER, PROVINCE_OFFICER, DISTRICT_OFFICER)  # report
 REALM = 'Bearer realm="warroom"'
 
 BEARER = "A JWT from the identity provider (or `warroom token` on the embedded default)"
-
-
-class RateLimit:
-    """Requests per caller (a token's subject, or the client address when anonymous)."""
-
-    def __init__(self, spec: str, storage_uri: str) -> None:
-        self.items = limits.parse_many(spec)
-        self.limiter = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
-
-    async def check(self, key: str) -> None:
-        for item in self.items:
-            if not await self.limiter.hit(item, key):
-                stats = await self.limiter.get_window_stats(item, key)
-                retry = max(1, math.ceil(stats.reset_time - time.time()))
-                raise Problem(
-                    429, "rate_limited", limit=str(item), headers={"Retry-After": str(retry)}
-                )
 
 
 def address_key(host: str | None) -> str:
@@ -118,23 +97,27 @@ class Allow(HTTPBearer):
         return principal
 
     async def _principal(self, request: Request) -> Principal | None:
-        credentials = await super().__call__(request)
+        # The token as HTTPBearer reads it, without building its credentials model each time
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
         guard: Guard = request.app.state.guard
-        address = address_key(request.client.host if request.client else None)
-        if credentials is None:
+        if not (scheme and token) or scheme.lower() != "bearer":
             if self.anonymous:
-                await guard.rate_limit.check(address)
+                await guard.rate_limit.check(_address(request))
             return None
         try:
-            principal = await guard.verifier.principal(credentials.credentials)
+            principal = await guard.verifier.principal(token)
         except InvalidToken as exc:
-            await guard.rate_limit.check(address)  # guessing tokens costs signature checks
+            await guard.rate_limit.check(_address(request))  # guessing tokens costs signatures
             raise unauthenticated(str(exc)) from None
         if principal.role not in self.roles:
             raise Problem(403, "forbidden", role=principal.role)
         await guard.rate_limit.check(f"sub:{principal.subject}")
-        request.state.principal = principal
         return principal
+
+
+def _address(request: Request) -> str:
+    return address_key(request.client.host if request.client else None)
 
 
 class AllowAnonymous(Allow):

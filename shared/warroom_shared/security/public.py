@@ -11,7 +11,8 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warroom_shared.http import Problem, language_of
-from warroom_shared.security.access import Public, RateLimit, address_key, rule_of
+from warroom_shared.security.access import Public, address_key, rule_of
+from warroom_shared.security.ratelimit import RateLimit
 
 
 def public_paths(app: FastAPI, routers: Iterable[APIRouter]) -> frozenset[str]:
