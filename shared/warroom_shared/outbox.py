@@ -1,9 +1,10 @@
 """Transactional outbox: an event row commits with the change it describes; a relay publishes it.
 
 The relay claims rows with `FOR UPDATE SKIP LOCKED`, so several relays never publish one row at
-the same time; it publishes a batch with async JetStream publishes (`Nats-Msg-Id` = event id, so
-the stream drops a republish after a crash), deletes the rows once the server has acked them, and
-wakes on LISTEN/NOTIFY with a polling fallback. The request path never waits on NATS.
+the same time; it publishes a batch at once, then awaits the stream's acks (`publisher`;
+`Nats-Msg-Id` = event id, so the stream drops a republish after a crash), deletes the rows once
+the server has acked them, and wakes on LISTEN/NOTIFY with a polling fallback. The request path
+never waits on NATS.
 
 Through a NATS outage it publishes nothing (the client would only buffer it), and once the client
 has reconnected it publishes again within a poll interval. A batch whose acks were still awaited
@@ -28,7 +29,6 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -39,6 +39,7 @@ from warroom_shared import tracing
 from warroom_shared.db import Migration
 from warroom_shared.events import Envelope, Event
 from warroom_shared.metrics import Metrics
+from warroom_shared.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,8 @@ class OutboxRelay:
     ) -> None:
         self._pool = pool
         self._nc = nc
-        self._js = nc.jetstream()
+        self._publisher = Publisher(nc)
+        self._started = False
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._linger = linger
@@ -252,35 +254,36 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            futures = [
-                await self._js.publish_async(
-                    r["subject"],
-                    r["payload"],
-                    headers={**r["headers"], "Nats-Msg-Id": str(r["event_id"])},
-                )
-                for r in rows
-            ]
-            results = await self._acks(futures, reconnects)
-            failures = [r for r in results if isinstance(r, BaseException)]
-            if failures:
-                raise failures[0]
+            if not self._started:  # its acks' subscription, made once (nats-py keeps it)
+                await self._publisher.start()
+                self._started = True
+            acked = await self._publisher.send(
+                [
+                    (
+                        r["subject"],
+                        r["payload"],
+                        {**r["headers"], "Nats-Msg-Id": str(r["event_id"])},
+                    )
+                    for r in rows
+                ]
+            )
+            await self._acks(acked, reconnects)
             await conn.execute(_PUBLISHED, [r["id"] for r in rows])
         self.published += len(rows)
         return len(rows)
 
-    async def _acks(self, futures: list[asyncio.Future[Any]], reconnects: int) -> list[Any]:
-        """The stream's answers to a batch, or `NatsReconnected` as soon as the client has
+    async def _acks(self, acked: asyncio.Future[None], reconnects: int) -> None:
+        """Until the stream has acked a batch; `NatsReconnected` as soon as the client has
         reconnected since the batch was sent (acks lost with a connection never come)."""
-        acks = asyncio.gather(*futures, return_exceptions=True)
         try:
             async with asyncio.timeout(self._ack_timeout):
-                while not acks.done():
+                while not acked.done():
                     if self._nc.stats["reconnects"] != reconnects:
                         raise NatsReconnected
-                    await asyncio.wait([acks], timeout=RECONNECT_CHECK)
+                    await asyncio.wait([acked], timeout=RECONNECT_CHECK)
         finally:
-            acks.cancel()  # a no-op once done; else frees the batch's futures
-        return acks.result()
+            acked.cancel()  # a no-op once done; else forgets the batch, its late acks dropped
+        acked.result()
 
 
 class NatsReconnected(Exception):
