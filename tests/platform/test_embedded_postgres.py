@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from warroom_cli import pgfiles
-from warroom_cli.embedded import EmbeddedPostgres, free_port
+from warroom_cli.embedded import EmbeddedPostgres, durable_settings, free_port
 
 
 @pytest.fixture
@@ -111,3 +111,26 @@ def test_new_cluster_sweeps_clusters_of_gone_folders_and_keeps_moved_ones(tmp_pa
     assert kept.exists()
     assert moved_to.resolve() == kept
     assert not swept.parent.exists()
+
+
+async def test_the_platforms_own_postgres_is_set_for_an_import_and_stays_crash_safe(
+    tmp_path: Path,
+) -> None:
+    pg = EmbeddedPostgres(tmp_path / "postgres", free_port())
+    pg.start()
+    try:
+        conn = await asyncpg.connect(pg.dsn)
+        size = "SELECT pg_size_bytes(current_setting($1)) / 2^20"
+        shown = {
+            name: await conn.fetchval(size, name) for name in ("max_wal_size", "shared_buffers")
+        }
+        shown["checkpoint_timeout"] = await conn.fetchval("SHOW checkpoint_timeout")
+        safety = [await conn.fetchval(f"SHOW {name}") for name in ("fsync", "full_page_writes")]
+        await conn.close()
+    finally:
+        pg.stop()
+    assert shown["max_wal_size"] == 4096
+    assert 128 <= shown["shared_buffers"] <= 1024
+    assert f"{shown['shared_buffers']:.0f}MB" == durable_settings()["shared_buffers"]
+    assert shown["checkpoint_timeout"] == "15min"
+    assert safety == ["on", "on"]
