@@ -4,12 +4,12 @@ the file's own sums, beside the raw pipeline on the same servers in the same run
 same rows, publish of as many events, pull-and-ack of the stream); then `warroom aggregator
 rebuild` of the quarter's events beside a raw pull-and-ack of the same stream.
 
-python -m bench.quarter [--reports 1109193] [--chunk 10000] [--parallel 4] [--relay service]
+python -m bench.quarter [--reports 1109193] [--chunk 10000] [--parallel 4] [--relay process]
 
-The services run as `warroom up` runs them: registry, reporting (its outbox relay in process)
-and aggregator, one uvicorn process each, on the embedded PostgreSQL (durable) and NATS.
-`--relay process` runs the relay as `warroom relay` instead, a process of its own, with the
-service's turned off.
+The services run as `warroom up` runs them: registry, reporting and aggregator, one uvicorn
+process each, and the outbox relay, `warroom relay`, a process of its own, on the embedded
+PostgreSQL (durable, with its settings) and NATS. `--relay service` runs the relay in the
+reporting service instead, as it runs when `WARROOM_RELAY_ENABLED` is left on.
 """
 
 from __future__ import annotations
@@ -377,9 +377,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--chunk", type=int, default=10_000, help="warroom import --chunk")
     parser.add_argument("--parallel", type=int, default=4, help="warroom import --parallel")
     parser.add_argument(
-        "--relay", choices=("service", "process"), default="service",
-        help="the outbox relay in the reporting service (as `warroom up` runs it) or as "
-        "`warroom relay`, a process of its own",
+        "--relay", choices=("process", "service"), default="process",
+        help="the outbox relay as `warroom relay`, a process of its own (as `warroom up` runs "
+        "it), or in the reporting service",
     )  # fmt: skip
     args, _ = parser.parse_known_args(argv)
     run(args.reports, args.chunk, args.parallel, args.relay)

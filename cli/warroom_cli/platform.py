@@ -76,6 +76,7 @@ async def _nothing_to_prepare() -> None:
 
 
 NATS_PASSWORDS = Path("secrets") / "nats.json"  # in the data dir
+WARROOM = [sys.executable, "-m", "warroom_cli"]  # this command, run by this Python
 READY_WITHIN = 120.0  # seconds for each service to answer /readyz 200 on start
 
 
@@ -214,10 +215,16 @@ def start(settings: PlatformSettings, given: set[str], supervisor: Supervisor) -
         if service.name == "web":  # it reads the others' APIs
             own |= {f"WARROOM_{name.upper()}_URL": f"http://{settings.host}:{settings.service_port(name)}"
                     for name in ("registry", "reporting", "aggregator")}  # fmt: skip
+        if service.name == "reporting":  # its outbox relay runs on its own, below
+            own["WARROOM_RELAY_ENABLED"] = "false"
         process = ServiceProcess(service.name, uvicorn_args(service.app, port, settings.host),
                                  {**os.environ, **own}, port)  # fmt: skip
         supervisor.start(service.name, process)
         processes.append(process)
+        if service.name == "reporting":
+            relay = ServiceProcess("relay", [*WARROOM, "relay"], {**os.environ, **own}, None)
+            supervisor.start("relay", relay)
+            processes.append(relay)
     for process in processes:  # the banner comes last, after every service's start-up lines
         process.wait_ready(READY_WITHIN)
     banner(settings, nats_urls)

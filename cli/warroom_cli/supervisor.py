@@ -31,9 +31,10 @@ class Child(Protocol):
 
 
 class ServiceProcess:
-    """A service served by uvicorn; it dies with `warroom up` (see `embedded.spawn`)."""
+    """A service served by uvicorn, or a worker with no port (the outbox relay); it dies with
+    `warroom up` (see `embedded.spawn`)."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], port: int) -> None:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], port: int | None) -> None:
         self.name = name
         self.args = args
         self.env = env
@@ -45,18 +46,19 @@ class ServiceProcess:
 
     def wait_ready(self, timeout: float) -> None:
         """Until its `/readyz` answers 200: listening is not enough, what it loads may still be
-        loading and its start-up lines still to come."""
+        loading and its start-up lines still to come. A worker with no port: while it runs."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with code {self.proc.returncode}")
-            if self._ready():
+            if self.port is None or self._ready():
                 return
             time.sleep(0.1)
         raise TimeoutError(f"{self.name} was not ready (GET /readyz) within {timeout}s")
 
     def _ready(self) -> bool:
+        assert self.port is not None
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
         try:
             with contextlib.suppress(OSError, http.client.HTTPException):
@@ -67,7 +69,8 @@ class ServiceProcess:
             connection.close()
 
     def stop(self) -> None:
-        """SIGTERM: uvicorn finishes its requests, then the app drains NATS and closes its pool."""
+        """SIGTERM: uvicorn finishes its requests, then the app drains NATS and closes its pool
+        (the relay finishes the batch in hand)."""
         stop_process(self.proc)
 
 

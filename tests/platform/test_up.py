@@ -4,6 +4,7 @@ where another server holds a port."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -67,6 +68,15 @@ def child_serving(up: Up, service: str) -> int:
         if f"warroom_{service}.app".encode() in cmdline:
             return pid
     raise LookupError(service)
+
+
+def child_relaying(up: Up) -> int | None:
+    """The outbox relay (`python -m warroom_cli relay`), if it runs."""
+    for pid in descendants(up.proc.pid):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            if Path(f"/proc/{pid}/cmdline").read_bytes().endswith(b"\0warroom_cli\0relay\0"):
+                return pid
+    return None
 
 
 def child_named(up: Up, name: str) -> int:
@@ -146,6 +156,20 @@ def test_up_starts_a_killed_service_again_while_the_others_keep_answering(runnin
     wait_until("reporting is back", back, running, timeout=60)
     assert child_serving(running, "reporting") != killed
     assert "reporting exited with code -9; starting it again in 1 s" in running.output()
+
+
+def test_up_runs_the_outbox_relay_as_a_process_of_its_own(running: Up) -> None:
+    """Not in the reporting service, whose event loop an import keeps busy; started again too."""
+    reporting = f"http://127.0.0.1:{running.port('reporting')}"
+    checks = httpx.get(f"{reporting}/readyz", timeout=2).json()["checks"]
+    assert "loop:batcher" in checks
+    assert "loop:relay" not in checks
+    killed = child_relaying(running)
+    assert killed is not None
+    os.kill(killed, signal.SIGKILL)
+
+    wait_until("the relay is back", lambda: child_relaying(running) not in (None, killed), running)
+    assert "relay exited with code -9; starting it again in 1 s" in running.output()
 
 
 @pytest.mark.parametrize("server", ["postgres", "nats-server"])
