@@ -25,7 +25,6 @@ from warroom_reporting.models import (
 )
 from warroom_shared import outbox
 from warroom_shared.events import (
-    Envelope,
     ReportAmended,
     ReportRetracted,
     ReportSubmitted,
@@ -186,12 +185,6 @@ def submitted_event(
         report, province_code, received_day(received_at), received_at
     )
     return event_id, subject, payload, headers
-
-
-def submitted_envelope(report: ReportIn, province_code: str, received_on: dt.date) -> Envelope:
-    """A new report's `ReportSubmitted` in its envelope, as the outbox stores it."""
-    payload = _submitted(report, province_code, received_on, dt.datetime.now(tz=dt.UTC))[2]
-    return Envelope.model_validate_json(payload)
 
 
 def _submitted(
