@@ -45,9 +45,8 @@ from warroom_registry.settings import RegistrySettings
 from warroom_reporting.models import ReportIn
 from warroom_reporting.prepare import prepare as prepare_reporting
 from warroom_reporting.settings import ReportingSettings
-from warroom_reporting.store import CONTENT_COLUMNS, content_row, submitted_envelope
+from warroom_reporting.store import CONTENT_COLUMNS, content_row, new_report
 from warroom_shared import db
-from warroom_shared.fiscal import today_bangkok
 
 REAL_Q2_2568 = 1_109_193
 WARROOM = str(Path(sys.executable).parent / "warroom")
@@ -250,15 +249,15 @@ async def raw_pipeline(s: Servers, sheet: Path, n: int) -> Raw:
     await js.add_stream(name="BENCH_RAW", subjects=["bench.raw.>"])
     like = "CREATE TABLE bench_copy AS SELECT report_id, {} FROM reporting.reports WITH NO DATA"
     await conn.execute(like.format(", ".join(CONTENT_COLUMNS)))
-    today = today_bangkok()
     with sheet.open(encoding="utf-8", newline="") as f:
         rows = csv.DictReader(f)
         while batch := [
             ReportIn.model_validate(csv_report(r)) for r in itertools.islice(rows, 10_000)
         ]:
             records = [(r.report_id, *content_row(r, r.district_code[:2])) for r in batch]
-            events = [submitted_envelope(r, r.district_code[:2], today) for r in batch]
-            payloads = [(e.subject, e.model_dump_json().encode(), str(e.id)) for e in events]
+            # each report's event as the service writes it to its outbox
+            events = [new_report(r, r.district_code[:2], {}).event for r in batch]
+            payloads = [(subject, data, str(eid)) for eid, subject, data, _ in events]
             began = time.perf_counter()
             await conn.copy_records_to_table(
                 "bench_copy", records=records, columns=["report_id", *CONTENT_COLUMNS]

@@ -35,13 +35,11 @@ from warroom_registry.settings import RegistrySettings
 from warroom_reporting.models import ReportIn
 from warroom_reporting.prepare import prepare as prepare_reporting
 from warroom_reporting.settings import ReportingSettings
-from warroom_reporting.store import CONTENT_COLUMNS, content_row, submitted_envelope
+from warroom_reporting.store import CONTENT_COLUMNS, content_row, new_report
 from warroom_shared import db
-from warroom_shared.fiscal import today_bangkok
 
 DISTRICTS = ["1201", "1202", "5001", "5025", "3801", "9601"]  # amphoe: khet are outside
 PROVINCE = {d: d[:2] for d in DISTRICTS}
-TODAY = today_bangkok()
 
 
 def report_body(i: int) -> dict[str, Any]:
@@ -142,10 +140,9 @@ async def raw_copy(dsn: str, n: int) -> float:
 
 async def raw_publish(nats_url: str, n: int) -> float:
     reports = [ReportIn.model_validate(report_body(i)) for i in range(n)]
-    payloads = [
-        (e.subject, e.model_dump_json().encode(), str(e.id))
-        for e in (submitted_envelope(r, PROVINCE[r.district_code], TODAY) for r in reports)
-    ]
+    # each report's event as the service writes it to its outbox
+    events = [new_report(r, PROVINCE[r.district_code], {}).event for r in reports]
+    payloads = [(subject, data, str(event_id)) for event_id, subject, data, _ in events]
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await js.add_stream(name="BENCH_RAW", subjects=["bench.raw.>"])

@@ -22,6 +22,9 @@ BUDDHIST_ERA_OFFSET = 543
 # no date the platform takes is this late in the Christian Era: such a year is Buddhist Era
 _BUDDHIST_ERA_FROM = 2400
 _ISO_DATE = re.compile("([0-9]{4})-([0-9]{2})-([0-9]{2})")
+# What nearly every date is: ASCII digits, a year before _BUDDHIST_ERA_FROM, which `_written`
+# takes as it is; `written_date` takes it so without the rest of the checks.
+_PLAIN_DATE = re.compile("(?:[01][0-9]{3}|2[0-3][0-9]{2})-[0-9]{2}-[0-9]{2}").fullmatch
 
 
 class FiscalPeriod(NamedTuple):
@@ -60,22 +63,29 @@ def written_date(not_after: Callable[[], dt.date] | None = None) -> BeforeValida
     as one), with ASCII digits."""
 
     def check(value: Any) -> Any:
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value  # read back from the database
-        thai = ascii_digits(value) if isinstance(value, str) else None
-        written = thai or value
-        found = _ISO_DATE.fullmatch(written) if isinstance(written, str) else None
-        if found is None:
-            raise custom_error("date_format")
-        year, month, day = (int(part) for part in found.groups())
-        ce = _christian_era(year, month, day, not_after)
-        if thai is not None:
-            raise custom_error("date_format", "thai_digit_date", suggested=(ce or written))
-        if ce is not None:
-            raise custom_error("buddhist_era", suggested=ce)
-        return value
+        if isinstance(value, str) and _PLAIN_DATE(value) is not None:
+            return value  # what `_written` answers it, at a tenth of the cost
+        return _written(value, not_after)
 
     return BeforeValidator(check)
+
+
+def _written(value: Any, not_after: Callable[[], dt.date] | None) -> Any:
+    """`written_date`'s rule in full: the value, or the error that names what is wrong."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value  # read back from the database
+    thai = ascii_digits(value) if isinstance(value, str) else None
+    written = thai or value
+    found = _ISO_DATE.fullmatch(written) if isinstance(written, str) else None
+    if found is None:
+        raise custom_error("date_format")
+    year, month, day = (int(part) for part in found.groups())
+    ce = _christian_era(year, month, day, not_after)
+    if thai is not None:
+        raise custom_error("date_format", "thai_digit_date", suggested=(ce or written))
+    if ce is not None:
+        raise custom_error("buddhist_era", suggested=ce)
+    return value
 
 
 def _christian_era(

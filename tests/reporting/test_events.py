@@ -15,6 +15,7 @@ from tests.utils.factories import report
 from tests.utils.nats import collect
 from warroom_reporting import SOURCE, events, store
 from warroom_reporting.models import ReportIn
+from warroom_shared.domain import Sector
 from warroom_shared.events import Envelope, ReportFigures, ReportSubmitted
 from warroom_shared.fiscal import BANGKOK
 
@@ -98,6 +99,7 @@ def test_submitted_event_is_written_as_its_models_write_it() -> None:
         content = ReportIn.model_validate(body)
         figures = events.figures(content, "12", events.received_day(at))
         assert list(figures) == list(ReportFigures.model_fields)
+        assert list(figures["participants"]) == list(Sector)  # every sector, in their order
         event = ReportSubmitted(
             province_code="12", district_code=content.district_code,
             report_id=content.report_id, version=1, figures=figures,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from tests.utils.factories import report
 from warroom_reporting import SCHEMA, store
-from warroom_reporting.models import HASH_PREFIX, ReportIn
+from warroom_reporting.models import HASH_PREFIX, ReportIn, canonical_json, hash_canonical
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared import db
 from warroom_shared.fiscal import today_bangkok
@@ -48,6 +48,28 @@ async def test_submit_report_again_answers_original_receipt(reporting: httpx.Asy
     changed = await reporting.post("/v1/reports", json={**body, "households": 13})
     assert changed.status_code == 409
     assert changed.json()["error"]["code"] == "report_id_conflict"
+
+
+def test_new_report_writes_its_content_as_its_json_dump() -> None:
+    """The content hash and the first history entry are of the report's `model_dump(mode=
+    "json")` written as canonical JSON (a hash stored before must still match a resend); the
+    report is written from its own values, which must give the same bytes and row."""
+    bodies = [
+        report(),
+        report(subdistrict_code=None, village_no=None, households=None, title='"ก": ข\\ค\n\t'),
+        report(programme="sustainable_village", stages=["benefit", "talk", "think", "act"],
+               dimensions=["safety", "housing"], details="๑๒๓ \u2028 😀 </script>"),
+    ]  # fmt: skip
+    for body in bodies:
+        content = ReportIn.model_validate(body)
+        dumped = content.model_dump(mode="json")
+        new = store.new_report(content, "12", {"traceparent": "t"})
+        assert bytes(new.content) == canonical_json(dumped)
+        assert new.submitted_hash == hash_canonical(canonical_json(dumped))
+        assert new.submitted_hash == content.content_hash()
+        assert content.has_hash(new.submitted_hash)
+        assert new.row == store.content_row(content, "12", dumped)
+        assert new.event[3] == {"traceparent": "t", "Warroom-Report-Id": body["report_id"]}
 
 
 async def test_submit_report_again_matches_a_hash_stored_in_the_legacy_form(

@@ -14,7 +14,7 @@ from tests.utils.apps import serve
 from warroom_reporting.settings import ReportingSettings
 from warroom_shared.jsonbody import StrictJSONRoute
 from warroom_shared.security.access import PUBLIC
-from warroom_shared.service import service_app
+from warroom_shared.service import YOUNG_GENERATION, service_app
 from warroom_shared.settings import WarroomSettings
 
 
@@ -29,10 +29,13 @@ async def test_what_the_lifespan_loads_is_frozen_out_of_the_collectors_reach() -
     app = service_app("test", "A service with no routes of its own.", lifespan,
                       ReportingSettings(), [])  # fmt: skip
     assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
     async with serve(app) as client:
         assert (await client.get("/healthz")).status_code == 200
         assert gc.get_freeze_count() >= len(loaded)
+        assert gc.get_threshold() == (YOUNG_GENERATION, *before[1:])
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 @contextlib.asynccontextmanager

@@ -22,7 +22,9 @@ def figures(content: ReportContent, province_code: str, received_on: dt.date) ->
         "quarter": period.quarter,
         "programme": content.programme,
         "dimensions": content.dimensions,
-        "participants": content.participants.by_sector(),
+        # by field, each a sector's in the sectors' order (not looked up sector by sector: a
+        # third of the time building the figures took)
+        "participants": dict(content.participants.__dict__),
         "households": content.households or 0,
         "stages": content.stages,
         "month": content.activity_date.month,

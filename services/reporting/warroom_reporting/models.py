@@ -25,13 +25,12 @@ from pydantic import (
 )
 from pydantic import Strict as StrictType
 
-from warroom_shared.domain import STAGE_LABELS, Dimension, Programme, Sector, Stage
+from warroom_shared.domain import STAGE_LABELS, Dimension, Programme, Stage
 from warroom_shared.fiscal import fiscal_year_start, today_bangkok, written_date
 from warroom_shared.i18n import custom_error
 from warroom_shared.text import NoThaiDigitNumber, ValidText
 
 EARLIEST_FISCAL_YEAR = 2560
-SECTORS = tuple(Sector)
 STAGES = ", ".join(f"{stage.value} ({label.th})" for stage, label in STAGE_LABELS.items())
 
 
@@ -76,9 +75,6 @@ class Participants(Strict):
     academic: Count
     people: Count
     media: Count
-
-    def by_sector(self) -> dict[Sector, int]:
-        return {sector: getattr(self, sector) for sector in SECTORS}
 
 
 class Reporter(Strict):
@@ -129,8 +125,17 @@ class ReportContent(Strict):
             + len(self.reported_by.model_fields_set)
         )  # fmt: skip
 
+    def json_values(self) -> dict[str, Any]:
+        """Its fields as it holds them (enum members, dates, ids) and its objects' as dicts:
+        msgspec writes them as the JSON of `model_dump(mode="json")` (a test holds it so), in
+        half the time it takes pydantic to build that dump."""
+        values = dict(self.__dict__)
+        values["participants"] = dict(self.participants.__dict__)
+        values["reported_by"] = dict(self.reported_by.__dict__)
+        return values
+
     def content_hash(self) -> str:
-        return hash_canonical(canonical_json(self.model_dump(mode="json")))
+        return hash_canonical(canonical_json(self.json_values()))
 
     def has_hash(self, stored: str) -> bool:
         """Whether `stored` (a report's `submitted_hash`) is the hash of this content, in the
